@@ -1,0 +1,204 @@
+// Package redistest gives tests a real Redis: the shared one named by
+// SESSIONHUB_TEST_REDIS_URL, or a throwaway redis-server on a free port. When
+// neither is possible the test skips with a message naming what is missing,
+// unless SESSIONHUB_REQUIRE_REDIS is set (as in CI), when it fails instead.
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+)
+
+// unavailable skips, or fails when Redis is required.
+func unavailable(tb testing.TB, why string) {
+	tb.Helper()
+	if os.Getenv("SESSIONHUB_REQUIRE_REDIS") != "" {
+		tb.Fatalf("Redis is required (SESSIONHUB_REQUIRE_REDIS is set) but %s", why)
+	}
+	tb.Skipf("skipping: %s (set SESSIONHUB_TEST_REDIS_URL or install redis-server)", why)
+}
+
+var (
+	sharedOnce sync.Once
+	sharedURL  string
+	sharedErr  error
+)
+
+// URL returns the address of a Redis shared by the tests of this process, and a
+// key prefix unique to this test so tests never see each other's keys.
+func URL(tb testing.TB) (url, prefix string) {
+	tb.Helper()
+	sharedOnce.Do(func() {
+		if u := os.Getenv("SESSIONHUB_TEST_REDIS_URL"); u != "" {
+			sharedURL = u
+			return
+		}
+		srv, err := start()
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		sharedURL = srv.URL()
+		// The shared server lives as long as the test binary; the OS reaps it
+		// with the process group, and it keeps nothing on disk.
+	})
+	if sharedErr != nil {
+		unavailable(tb, sharedErr.Error())
+	}
+	opt, err := redis.ParseURL(sharedURL)
+	if err != nil {
+		tb.Fatalf("SESSIONHUB_TEST_REDIS_URL=%q: %v", sharedURL, err)
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		unavailable(tb, fmt.Sprintf("Redis at %s does not answer: %v", sharedURL, err))
+	}
+	return sharedURL, "t" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+}
+
+// Server is a redis-server process owned by one test: it may be killed and
+// restarted on the same port.
+type Server struct {
+	Port int
+	dir  string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+}
+
+// Start runs a private redis-server on a free port, stopped when tb ends.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := start()
+	if err != nil {
+		unavailable(tb, err.Error())
+	}
+	tb.Cleanup(s.Kill)
+	return s
+}
+
+func start() (*Server, error) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		return nil, fmt.Errorf("no redis-server on PATH")
+	}
+	dir, err := os.MkdirTemp("", "sessionhub-redis-")
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{Port: port, dir: dir}
+		if lastErr = s.run(); lastErr == nil {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("could not start redis-server: %v", lastErr)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// URL is the server's redis:// address.
+func (s *Server) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(s.Port) + "/0" }
+
+// Addr is host:port.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+
+func (s *Server) run() error {
+	cmd := exec.Command("redis-server",
+		"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir,
+		"--daemonize", "no", "--loglevel", "warning")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// Drain output so the server never blocks on a full pipe.
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) || cmd.ProcessState != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return fmt.Errorf("redis-server on port %d did not start: %v", s.Port, err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a port that is not open yet
+	}
+	s.mu.Lock()
+	s.cmd = cmd
+	s.mu.Unlock()
+	return nil
+}
+
+// Kill stops the server at once (SIGKILL); its data is gone.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+}
+
+// Restart starts the server again on the same port, empty.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.Kill()
+	var err error
+	for range 50 {
+		if err = s.run(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond) // the port may still be in TIME_WAIT
+	}
+	tb.Fatalf("restart redis-server on %d: %v", s.Port, err)
+}
+
+// Client returns a client for the server, closed when tb ends.
+func (s *Server) Client(tb testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Dir is where the server may write files.
+func (s *Server) Dir() string { return filepath.Clean(s.dir) }
