@@ -48,6 +48,10 @@ func (n enumNames) unmarshal(typ string, b []byte) (int, error) {
 	return v, nil
 }
 
+// isNull reports a JSON null: by encoding/json's convention an Unmarshaler
+// leaves the value unchanged on null, so "callState": null means "absent".
+func isNull(b []byte) bool { return string(b) == "null" }
+
 // EnumError reports a value that names no member of an enum.
 type EnumError struct {
 	Type    string
@@ -169,48 +173,72 @@ func (v MemberCallState) MarshalText() ([]byte, error) { return []byte(v.String(
 func (v MemberRole) MarshalText() ([]byte, error)      { return []byte(v.String()), nil }
 
 func (v *DialState) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := dialStateNames.unmarshal("SessionDialState", b)
 	*v = DialState(i)
 	return err
 }
 
 func (v *CallState) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := callStateNames.unmarshal("SessionCallState", b)
 	*v = CallState(i)
 	return err
 }
 
 func (v *HoldReason) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := holdReasonNames.unmarshal("SessionHoldReasons", b)
 	*v = HoldReason(i)
 	return err
 }
 
 func (v *QueueState) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := queueStateNames.unmarshal("SessionQueueStates", b)
 	*v = QueueState(i)
 	return err
 }
 
 func (v *Channel) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := channelNames.unmarshal("FlowChannels", b)
 	*v = Channel(i)
 	return err
 }
 
 func (v *Direction) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := directionNames.unmarshal("SessionDirections", b)
 	*v = Direction(i)
 	return err
 }
 
 func (v *MemberCallState) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := memberCallStateNames.unmarshal("SessionMemberCallState", b)
 	*v = MemberCallState(i)
 	return err
 }
 
 func (v *MemberRole) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	i, err := memberRoleNames.unmarshal("SessionMemberRoles", b)
 	*v = MemberRole(i)
 	return err

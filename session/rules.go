@@ -214,7 +214,11 @@ func Apply(cur Info, m Mutation, actor string, now time.Time, lim Limits) (Info,
 		next.Ended = true
 	}
 	if next.Ended && next.DateCompleted == "" {
+		// A PUT that omits it must not move an ended session's completion time.
 		next.DateCompleted = ts
+		if cur.Ended && cur.DateCompleted != "" {
+			next.DateCompleted = cur.DateCompleted
+		}
 	}
 	// Rule 5: one log entry per write that moves the call, queue or hold state.
 	var moves []string
