@@ -32,11 +32,21 @@ func (l Limits) Defaults() Limits {
 	return l
 }
 
+// FormatSuffixes are the path suffixes that always select a response format
+// (ServiceStack's): an id may not end in one, or its path could not reach it.
+var FormatSuffixes = []string{".json", ".xml", ".jsv", ".csv", ".html"}
+
 // ValidID reports whether s may name a session or an account: 1 to max characters
-// of [A-Za-z0-9._:@-], not ending in ".json" (that suffix always selects a format).
+// of [A-Za-z0-9._:@-], not ending in a format suffix such as ".json".
 func ValidID(s string, max int) bool {
-	if s == "" || len(s) > max || strings.HasSuffix(strings.ToLower(s), ".json") {
+	if s == "" || len(s) > max {
 		return false
+	}
+	lower := strings.ToLower(s)
+	for _, suf := range FormatSuffixes {
+		if strings.HasSuffix(lower, suf) {
+			return false
+		}
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -57,7 +67,7 @@ func CheckID(field, id string, lim Limits) error {
 		return Invalid(field, CodeRequired, "'%s' must not be empty.", field)
 	}
 	if !ValidID(id, lim.MaxIDLength) {
-		return Invalid(field, CodeInvalid, "'%s' must be 1 to %d characters of A-Z a-z 0-9 . _ : @ - and must not end in .json.", field, lim.MaxIDLength)
+		return Invalid(field, CodeInvalid, "'%s' must be 1 to %d characters of A-Z a-z 0-9 . _ : @ - and must not end in a format suffix (.json, .xml, .jsv, .csv, .html).", field, lim.MaxIDLength)
 	}
 	return nil
 }

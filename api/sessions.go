@@ -1,0 +1,374 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/sessionhub/sessionhub/auth"
+	"github.com/sessionhub/sessionhub/session"
+)
+
+// getSession is GET /sessions/{sessionId}.
+func (a *api) getSession(c *gin.Context) {
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	cl, _ := claimsOf(c)
+	v, err := a.store.Get(c.Request.Context(), id)
+	if err == nil && !cl.HasAccount(v.Info.AccountID) {
+		err = notFound(id)
+	}
+	if err != nil {
+		a.fail(c, hideNotFound(err, id))
+		return
+	}
+	a.sendSession(c, http.StatusOK, v)
+}
+
+// createSession is POST /sessions: a SessionInfo whose id is optional and whose
+// callState defaults to Ringing.
+func (a *api) createSession(c *gin.Context) {
+	cl, _ := claimsOf(c)
+	in, err := readInput(c, a.maxBody)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	info, err := bindInfo(in, a.limits)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if info.ID == "" {
+		info.ID = a.newID()
+	}
+	if !in.has("callstate") {
+		info.CallState = session.CallRinging
+	}
+	if info.AccountID != "" && !cl.HasAccount(info.AccountID) {
+		// The account is the caller's own input: saying so leaks nothing.
+		a.fail(c, session.Errorf(session.ErrForbidden, "your token does not cover account %s; use a token for that account.", info.AccountID))
+		return
+	}
+	s, err := session.New(info, cl.Subject, a.now(), a.limits)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	v, err := a.store.Create(c.Request.Context(), s)
+	if errors.Is(err, session.ErrExists) {
+		err = session.Errorf(session.ErrExists, "session %s already exists; change it with PATCH or PUT, or create it under another id.", s.ID)
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.sendSession(c, http.StatusOK, v)
+}
+
+// patchSession is the seed's PATCH /sessions/{sessionId}.
+func (a *api) patchSession(c *gin.Context) {
+	a.write(c, func(in *input) (session.Mutation, error) {
+		p, err := bindPatch(in, a.limits)
+		return p.Mutation(), err
+	})
+}
+
+// putSession is PUT /sessions/{sessionId}: the full state.
+func (a *api) putSession(c *gin.Context) {
+	a.write(c, func(in *input) (session.Mutation, error) {
+		info, err := bindInfo(in, a.limits)
+		return session.Replace(info), err
+	})
+}
+
+// appendLog is POST /sessions/{sessionId}/log.
+func (a *api) appendLog(c *gin.Context) {
+	a.write(c, func(in *input) (session.Mutation, error) {
+		msg, err := bindLog(in, a.limits)
+		return session.AppendLog(msg), err
+	})
+}
+
+// deleteSession is DELETE /sessions/{sessionId}: it ends the session as a PATCH
+// to Disconnected would; ending an ended session is a success that changes nothing.
+func (a *api) deleteSession(c *gin.Context) {
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	cond, err := parseIfMatch(c.Request.Header.Values("If-Match"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	end := session.End()
+	v, err := a.update(c, id, cond, func(cur *session.Info, now string) error {
+		if cur.Ended {
+			return nil
+		}
+		return end(cur, now)
+	})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("ETag", etag(v.Version))
+	c.Status(http.StatusNoContent)
+}
+
+// write runs a body-carrying write on the session the path names.
+func (a *api) write(c *gin.Context, bind func(*input) (session.Mutation, error)) {
+	id, ok := a.pathID(c)
+	if !ok {
+		return
+	}
+	cond, err := parseIfMatch(c.Request.Header.Values("If-Match"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	in, err := readInput(c, a.maxBody)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	m, err := bind(in)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	v, err := a.update(c, id, cond, m)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.sendSession(c, http.StatusOK, v)
+}
+
+// update applies m to session id for the caller. The account check runs inside
+// the write, on the state being written, so it costs no extra read; a 412 is
+// only told to a caller who may see the session.
+func (a *api) update(c *gin.Context, id string, cond session.Cond, m session.Mutation) (session.Versioned, error) {
+	cl, _ := claimsOf(c)
+	ctx := c.Request.Context()
+	guarded := func(cur *session.Info, now string) error {
+		if !cl.HasAccount(cur.AccountID) {
+			return notFound(id)
+		}
+		return m(cur, now)
+	}
+	v, err := a.store.Update(ctx, id, cond, cl.Subject, guarded)
+	if errors.Is(err, session.ErrVersion) && !cl.AllAccounts() {
+		// The version is checked before the mutation runs: make sure the caller
+		// may see the session before confirming that it exists.
+		if cur, gerr := a.store.Get(ctx, id); gerr == nil && !cl.HasAccount(cur.Info.AccountID) {
+			err = notFound(id)
+		}
+	}
+	return v, hideNotFound(err, id)
+}
+
+// hideNotFound gives every "not found" the one message of notFound.
+func hideNotFound(err error, id string) error {
+	if errors.Is(err, session.ErrNotFound) {
+		return notFound(id)
+	}
+	return err
+}
+
+// pathID validates the path's session id; on error it has answered c.
+func (a *api) pathID(c *gin.Context) (string, bool) {
+	id := c.Param("sessionId")
+	if err := session.CheckID("SessionId", id, a.limits); err != nil {
+		a.fail(c, err)
+		return "", false
+	}
+	return id, true
+}
+
+// sendSession answers with a session and its version as the ETag.
+func (a *api) sendSession(c *gin.Context, status int, v session.Versioned) {
+	c.Header("ETag", etag(v.Version))
+	a.writeJSON(c, status, v.Info.Marshal())
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// parseIfMatch reads If-Match: absent or * (the write needs the session to
+// exist, which every write does), or one strong ETag "N".
+func parseIfMatch(values []string) (session.Cond, error) {
+	h := strings.TrimSpace(strings.Join(values, ","))
+	switch {
+	case h == "" || h == "*":
+		return session.Cond{}, nil
+	case strings.HasPrefix(h, "W/"):
+		return session.Cond{}, badHeader(`If-Match needs the strong ETag this API sends, such as "3"; a weak W/ tag cannot match a write.`)
+	}
+	if len(h) >= 3 && h[0] == '"' && h[len(h)-1] == '"' {
+		if n, err := strconv.ParseInt(h[1:len(h)-1], 10, 64); err == nil && n > 0 {
+			return session.Cond{Version: n}, nil
+		}
+	}
+	return session.Cond{}, badHeader(`If-Match must be * or one ETag as this API sent it, such as "3".`)
+}
+
+// listSessions is GET /sessions.
+func (a *api) listSessions(c *gin.Context) {
+	cl, _ := claimsOf(c)
+	q, none, err := parseListQuery(c.Request.URL.RawQuery, cl)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	page := session.Page{Items: []session.Versioned{}}
+	if !none {
+		page, err = a.store.List(c.Request.Context(), q)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	a.writeJSON(c, http.StatusOK, listBody(page, q))
+}
+
+// maxPerPage and maxPage bound a list request.
+const (
+	defaultPerPage = 25
+	maxPerPage     = 1000
+	maxPage        = 1_000_000
+)
+
+// parseListQuery reads GET /sessions's filters. The accounts are narrowed to
+// the token's; none reports that no account is left, so nothing can match.
+func parseListQuery(rawQuery string, cl auth.Claims) (q session.Query, none bool, err error) {
+	pairs, perr := queryPairs(rawQuery)
+	if perr != nil {
+		return q, false, newError(errBadRequest, "the query string is malformed: %s", perr)
+	}
+	vals := map[string][]string{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		k := strings.ToLower(pairs[i])
+		for _, item := range strings.Split(pairs[i+1], ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				vals[k] = append(vals[k], item)
+			}
+		}
+	}
+	last := func(k string) (string, bool) {
+		v := vals[k]
+		if len(v) == 0 {
+			return "", false
+		}
+		return v[len(v)-1], true
+	}
+	verr := &session.ValidationError{}
+	q.PerPage = defaultPerPage
+	q.SortField = session.SortDateCreated
+	q.EndpointIDs = vals["endpointids"]
+	for _, s := range vals["callstate"] {
+		v, err := session.ParseCallState(s)
+		if err != nil {
+			verr.Add("CallState", session.CodeEnum, "'CallState' is invalid: %s", err)
+			break
+		}
+		q.CallStates = append(q.CallStates, v)
+	}
+	for _, s := range vals["queuestate"] {
+		v, err := session.ParseQueueState(s)
+		if err != nil {
+			verr.Add("QueueState", session.CodeEnum, "'QueueState' is invalid: %s", err)
+			break
+		}
+		q.QueueStates = append(q.QueueStates, v)
+	}
+	for _, s := range vals["channel"] {
+		v, err := session.ParseChannel(s)
+		if err != nil {
+			verr.Add("Channel", session.CodeEnum, "'Channel' is invalid: %s", err)
+			break
+		}
+		q.Channels = append(q.Channels, v)
+	}
+	if s, ok := last("ended"); ok {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			verr.Add("Ended", session.CodeInvalid, "'Ended' must be true or false.")
+		}
+		q.Ended = &b
+	}
+	if s, ok := last("page"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > maxPage {
+			verr.Add("Page", session.CodeInvalid, "'Page' must be a page number from 0 (the first) to %d.", maxPage)
+		}
+		q.Page = n
+	}
+	if s, ok := last("countperpage"); ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxPerPage {
+			verr.Add("CountPerPage", session.CodeInvalid, "'CountPerPage' must be from 1 to %d (default %d).", maxPerPage, defaultPerPage)
+		}
+		q.PerPage = n
+	}
+	if s, ok := last("sortfield"); ok {
+		switch {
+		case strings.EqualFold(s, session.SortDateCreated):
+			q.SortField = session.SortDateCreated
+		case strings.EqualFold(s, session.SortDateLastModified):
+			q.SortField = session.SortDateLastModified
+		default:
+			verr.Add("SortField", session.CodeInvalid, "'SortField' must be dateCreated or dateLastModified.")
+		}
+	}
+	if s, ok := last("sortorder"); ok {
+		switch strings.ToLower(s) {
+		case "ascend", "ascending", "asc":
+			q.Ascending = true
+		case "descend", "descending", "desc":
+		default:
+			verr.Add("SortOrder", session.CodeInvalid, "'SortOrder' must be Ascend or Descend (default Descend).")
+		}
+	}
+	if err := verr.Err(); err != nil {
+		return session.Query{}, false, err
+	}
+
+	// A viewer sees only its accounts: a filter naming others is narrowed.
+	asked := vals["accountids"]
+	switch {
+	case cl.AllAccounts():
+		q.AccountIDs = asked // nil: every account
+	case len(asked) == 0:
+		q.AccountIDs = append([]string(nil), cl.Accounts...)
+	default:
+		for _, acct := range asked {
+			if cl.HasAccount(acct) {
+				q.AccountIDs = append(q.AccountIDs, acct)
+			}
+		}
+	}
+	return q, !cl.AllAccounts() && len(q.AccountIDs) == 0, nil
+}
+
+// listBody renders a page as {items, totalCount, totalPages, hasMorePages}.
+func listBody(p session.Page, q session.Query) []byte {
+	per := q.PerPage
+	if per <= 0 {
+		per = defaultPerPage
+	}
+	items := make([]session.Info, len(p.Items))
+	for i, v := range p.Items {
+		items[i] = v.Info
+	}
+	return mustMarshal(struct {
+		Items        []session.Info `json:"items"`
+		TotalCount   int            `json:"totalCount"`
+		TotalPages   int            `json:"totalPages"`
+		HasMorePages bool           `json:"hasMorePages"`
+	}{items, p.Total, (p.Total + per - 1) / per, (q.Page+1)*per < p.Total})
+}
