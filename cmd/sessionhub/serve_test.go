@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/sessionhub/sessionhub/auth"
+)
+
+func TestServePrintsAWorkingDashboardLink(t *testing.T) {
+	h := startHub(t, nil, nil)
+	if h.Token == "" {
+		t.Fatalf("no token in the printed link; stdout:\n%s", h.stdout.String())
+	}
+	if !strings.Contains(h.stdout.String(), "--auth-secret") {
+		t.Errorf("stdout does not say how to set --auth-secret:\n%s", h.stdout.String())
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if status, _, body := request(t, http.MethodGet, h.URL+path, "", ""); status != http.StatusOK {
+			t.Errorf("GET %s: status %d, want 200; body %s", path, status, body)
+		}
+	}
+	status, hdr, body := request(t, http.MethodPost, h.URL+"/sessions", h.Token, `{"id":"call-1","accountId":"acme-1"}`)
+	if status != http.StatusOK {
+		t.Fatalf("POST /sessions with the printed token: status %d, want 200; body %s", status, body)
+	}
+	if got, want := hdr.Get("ETag"), `"1"`; got != want {
+		t.Errorf("ETag = %s, want %s", got, want)
+	}
+	status, _, body = request(t, http.MethodGet, h.URL+"/sessions/call-1", h.Token, "")
+	if status != http.StatusOK || !strings.Contains(body, `"createdBy":"admin"`) {
+		t.Errorf("GET /sessions/call-1: status %d, body %s; want 200 created by admin", status, body)
+	}
+	if status, _, _ := request(t, http.MethodGet, h.URL+"/sessions/call-1", "", ""); status != http.StatusUnauthorized {
+		t.Errorf("GET without a token: status %d, want 401", status)
+	}
+	status, _, body = request(t, http.MethodGet, h.URL+"/metrics", "", "")
+	for _, want := range []string{"sessionhub_hub_connections", "go_goroutines", "sessionhub_build_info"} {
+		if status != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET /metrics: status %d, no %s", status, want)
+		}
+	}
+	// The UI answers at /.
+	if status, _, body := request(t, http.MethodGet, h.URL+"/", "", ""); status != http.StatusOK || !strings.Contains(strings.ToLower(body), "<html") {
+		t.Errorf("GET /: status %d, want the dashboard's HTML", status)
+	}
+}
+
+func TestServeWithSecretPrintsLinkWithoutToken(t *testing.T) {
+	const secret = "correct-horse-battery-staple-42"
+	h := startHub(t, nil, map[string]string{"SESSIONHUB_AUTH_SECRET": secret})
+	if h.Token != "" {
+		t.Fatalf("printed a token although a secret is configured:\n%s", h.stdout.String())
+	}
+	if !strings.Contains(h.stdout.String(), "sessionhub token") {
+		t.Errorf("stdout does not point to `sessionhub token`:\n%s", h.stdout.String())
+	}
+	out := newSyncBuffer()
+	err := run(context.Background(), []string{"token", "--user", "u1", "--accounts", "acme-1", "--role", "service"},
+		env(map[string]string{"SESSIONHUB_AUTH_SECRET": secret}), out, out)
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	tok := strings.TrimSpace(out.String())
+	if status, _, body := request(t, http.MethodPost, h.URL+"/sessions", tok, `{"id":"s1","accountId":"acme-1"}`); status != http.StatusOK {
+		t.Errorf("POST with a minted token: status %d, want 200; %s", status, body)
+	}
+	other, err := mintToken([]byte("another-secret-entirely-000"), "u1", "", []string{"*"}, auth.RoleService, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := request(t, http.MethodGet, h.URL+"/sessions/s1", other, ""); status != http.StatusUnauthorized {
+		t.Errorf("GET with a token of another secret: status %d, want 401", status)
+	}
+}
+
+func TestServeMetricsAddr(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	h := startHub(t, []string{"--metrics-addr", addr}, nil)
+	if status, _, body := request(t, http.MethodGet, "http://"+addr+"/metrics", "", ""); status != http.StatusOK || !strings.Contains(body, "sessionhub_hub_connections") {
+		t.Errorf("GET /metrics on --metrics-addr: status %d, want 200 with hub metrics", status)
+	}
+	if _, _, body := request(t, http.MethodGet, h.URL+"/metrics", "", ""); strings.Contains(body, "sessionhub_hub_connections") {
+		t.Errorf("GET /metrics on the main address still serves metrics, want them moved to --metrics-addr")
+	}
+}
+
+// TestServeShutdown: readiness goes false first, WebSockets close with 1001,
+// then run returns nil.
+func TestServeShutdown(t *testing.T) {
+	h := startHub(t, []string{"--shutdown-delay", "1s", "--log-level", "info"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.URL, "http")+"/ws", &websocket.DialOptions{
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + h.Token}},
+	})
+	if err != nil {
+		t.Fatalf("dial /ws: %v", err)
+	}
+	defer ws.CloseNow()
+	_, msg, err := ws.Read(ctx)
+	if err != nil {
+		t.Fatalf("read welcome: %v", err)
+	}
+	var welcome struct{ Type string }
+	if err := json.Unmarshal([]byte(strings.SplitN(string(msg), "\n", 2)[0]), &welcome); err != nil || welcome.Type != "welcome" {
+		t.Fatalf("first message %s, want a welcome", msg)
+	}
+	closed := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := ws.Read(ctx); err != nil {
+				closed <- err
+				return
+			}
+		}
+	}()
+
+	h.cancel() // as SIGTERM does
+	eventually(t, 5*time.Second, "readyz answers 503 while stopping", func() bool {
+		status, _, _ := request(t, http.MethodGet, h.URL+"/readyz", "", "")
+		return status == http.StatusServiceUnavailable
+	})
+	select {
+	case err := <-closed:
+		if got, want := websocket.CloseStatus(err), websocket.StatusGoingAway; got != want {
+			t.Errorf("WebSocket closed with %v (%v), want %v", got, err, want)
+		}
+	case <-ctx.Done():
+		t.Fatal("the WebSocket was not closed")
+	}
+	if err := h.wait(t); err != nil {
+		t.Fatalf("serve returned %v after a stop, want nil", err)
+	}
+	if _, err := http.Get(h.URL + "/healthz"); err == nil {
+		t.Errorf("the hub still accepts connections after it stopped")
+	}
+	for _, want := range []string{"readiness is now false", "sessionhub stopped"} {
+		if !strings.Contains(h.stderr.String(), want) {
+			t.Errorf("stderr has no %q:\n%s", want, h.stderr.String())
+		}
+	}
+}
+
+func TestDashboardBase(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		want string
+	}{
+		{"[::]:8080", "http://localhost:8080/"},
+		{"0.0.0.0:9000", "http://localhost:9000/"},
+		{"127.0.0.1:8081", "http://127.0.0.1:8081/"},
+		{"[::1]:8082", "http://[::1]:8082/"},
+	} {
+		a, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dashboardBase(a); got != tc.want {
+			t.Errorf("dashboardBase(%s) = %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+}
