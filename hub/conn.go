@@ -224,12 +224,15 @@ func (c *conn) slow() {
 	c.closeLocked(StatusSlowConsumer, "slow consumer: the outgoing queue overflowed; reconnect and resume with since")
 }
 
-// requestClose asks the writer to close the connection with code.
-func (c *conn) requestClose(code websocket.StatusCode, reason string) {
+// requestClose asks the writer to close the connection with code. It reports
+// false when the connection was already closing.
+func (c *conn) requestClose(code websocket.StatusCode, reason string) bool {
 	c.mu.Lock()
+	first := !c.closed
 	c.closeLocked(code, reason)
 	c.mu.Unlock()
 	c.signal()
+	return first
 }
 
 // closeLocked stops all enqueueing and drops what is queued; c.mu is held.

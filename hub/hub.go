@@ -180,8 +180,9 @@ func (h *Hub) sweep(now int64) {
 	defer h.connMu.Unlock()
 	for c := range h.conns {
 		if now >= c.expires.Load() {
-			h.stats.expired.Add(1)
-			c.requestClose(StatusTokenExpired, "token expired: reconnect with a new token")
+			if c.requestClose(StatusTokenExpired, "token expired: reconnect with a new token") {
+				h.stats.expired.Add(1)
+			}
 			continue
 		}
 		if now >= c.nextPing.Load() {
@@ -244,10 +245,14 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		h.connMu.Lock()
+		rest := make([]*conn, 0, len(h.conns))
 		for c := range h.conns {
-			_ = c.ws.CloseNow()
+			rest = append(rest, c)
 		}
 		h.connMu.Unlock()
+		for _, c := range rest {
+			_ = c.ws.CloseNow()
+		}
 	}
 	h.bg.Wait()
 	return err
