@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -140,7 +139,7 @@ func (a *api) writeJSON(c *gin.Context, status int, body []byte) {
 		out := make([]byte, 0, len(cb)+len(body)+3)
 		out = append(out, cb...)
 		out = append(out, '(')
-		out = append(out, body...)
+		out = appendScriptSafe(out, body)
 		out = append(out, ')')
 		_, _ = c.Writer.Write(out)
 		return
@@ -150,15 +149,29 @@ func (a *api) writeJSON(c *gin.Context, status int, body []byte) {
 	_, _ = c.Writer.Write(body)
 }
 
-// mustMarshal encodes v, whose types cannot fail to encode. encoding/json escapes
-// <, >, &, U+2028 and U+2029, which keeps JSONP bodies safe inside a script.
-func mustMarshal(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("api: marshal: " + err.Error())
+// appendScriptSafe appends JSON with <, > and & escaped as \u003c, \u003e and
+// \u0026: in JSON those bytes occur only inside strings, so the value is the
+// same, and a JSONP body can never carry markup.
+func appendScriptSafe(dst, js []byte) []byte {
+	for _, b := range js {
+		switch b {
+		case '<':
+			dst = append(dst, `\u003c`...)
+		case '>':
+			dst = append(dst, `\u003e`...)
+		case '&':
+			dst = append(dst, `\u0026`...)
+		default:
+			dst = append(dst, b)
+		}
 	}
-	return b
+	return dst
 }
+
+// mustMarshal encodes v, whose types cannot fail to encode. U+2028 and U+2029
+// stay escaped, which keeps JSONP bodies valid JavaScript; JSONP is loaded with
+// <script src>, never inlined, so < > & need no escaping (ServiceStack leaves them).
+func mustMarshal(v any) []byte { return session.MarshalJSON(v) }
 
 func truncate(s string, n int) string {
 	if len(s) > n {

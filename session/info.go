@@ -5,6 +5,7 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -99,12 +100,19 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 // ParseTime reads any RFC 3339 date; it is how client-supplied dates are normalised.
 func ParseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
 
-// Marshal encodes an Info as the wire carries it.
-func (i Info) Marshal() []byte {
-	b, err := json.Marshal(i)
-	if err != nil {
-		// Info has only strings, bools, ints, slices and string maps: it cannot fail.
-		panic("session: marshal Info: " + err.Error())
+// Marshal encodes an Info as the wire carries it. Like ServiceStack it leaves
+// <, > and & as they are (encoding/json would write \u003c); U+2028 and U+2029
+// are still escaped, so the bytes stay safe inside JavaScript.
+func (i Info) Marshal() []byte { return MarshalJSON(i) }
+
+// MarshalJSON encodes v compactly without HTML escaping. v must be of a type
+// that cannot fail to encode (strings, numbers, bools, slices, string maps).
+func MarshalJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic("session: marshal: " + err.Error())
 	}
-	return b
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

@@ -452,3 +452,13 @@ func TestSelectPage(t *testing.T) {
 		}
 	}
 }
+
+func TestMarshalLeavesHTMLCharactersAlone(t *testing.T) {
+	got := string(Info{ConsoleData: "a -> b & <c>\u2028"}.Marshal())
+	if !strings.Contains(got, `"consoleData":"a -> b & <c>\u2028"`) {
+		t.Fatalf("Marshal = %s, want < > & unescaped and U+2028 escaped", got)
+	}
+	if strings.HasSuffix(got, "\n") {
+		t.Fatal("Marshal ends in a newline, want compact JSON")
+	}
+}
