@@ -9,7 +9,7 @@ import {
   allAccounts, canWrite, isExpired, displayName,
 } from './auth.js';
 import { Api } from './api.js';
-import { LiveClient, LIVE } from './live.js';
+import { LiveClient, LIVE, RECONNECTING } from './live.js';
 import { SessionStore } from './store.js';
 import { Board, DEFAULT_FILTERS, countStates } from './board.js';
 import { StateChart } from './chart.js';
@@ -339,6 +339,7 @@ function openBoard(account) {
   v.ticker = setInterval(() => {
     v.board.tick();
     v.detail.tick();
+    renderConnDetail();
   }, 1000);
   v.live.start();
   syncSessionFromURL();
@@ -376,13 +377,19 @@ function renderConn(state, detail, changed) {
   els.conn.dataset.state = state;
   els.conn.title = detail ?? '';
   els.board.dataset.conn = state;
-  els.connDetail.textContent = state === LIVE ? '' : shortDetail(detail);
+  renderConnDetail();
   if (changed && state === LIVE) hideBanner();
 }
 
-function shortDetail(detail = '') {
-  const m = /Retrying in (\d+s)/.exec(detail);
-  return m ? `retry in ${m[1]}` : '';
+/** renderConnDetail counts down to the next reconnect attempt. */
+function renderConnDetail() {
+  const live = view?.live;
+  let text = '';
+  if (live?.state === RECONNECTING) {
+    const ms = live.retryAt - Date.now();
+    text = ms > 0 ? `retry in ${Math.ceil(ms / 1000)}s` : 'connecting…';
+  }
+  if (els.connDetail.textContent !== text) els.connDetail.textContent = text;
 }
 
 // ---- keyboard ------------------------------------------------------------

@@ -100,6 +100,9 @@ export class SessionStore {
     if (!session?.id || !Number.isFinite(version)) return false;
     const old = this.items.get(session.id);
     if (old && version <= old.version) return false;
+    // The board shows active sessions: an ended one it does not hold has already
+    // left (a wrap-up note after the call, say) and must not come back.
+    if (!old && session.ended) return false;
     let since;
     if (!old) {
       since = stateStart(session);
