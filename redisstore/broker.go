@@ -122,6 +122,19 @@ func (b *broker) start(u *sub) {
 	}(b.runCtx, b.h)
 }
 
+// refreshSlots has a Cluster client reload its slot map (lazily, coalesced by
+// go-redis) after a subscription connection failed. A subscription reaches the
+// node its client believes owns the slot, and only command replies (MOVED) make
+// go-redis reload that belief; a subscription's own MOVED, or the SUNSUBSCRIBE
+// Redis sends when a slot moves away, do not. Without this a resharded
+// account's subscription would keep knocking on the old owner until the
+// periodic reload (a minute by default) or an unrelated write noticed.
+func (b *broker) refreshSlots() {
+	if cc, ok := b.s.rdb.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
+	}
+}
+
 // group names the sub an account's channel belongs to.
 func (b *broker) group(ch string) int {
 	if b.cluster {

@@ -20,18 +20,26 @@ var prefixes atomic.Int64
 
 func nextPrefix(kind string) string { return fmt.Sprintf("%s%d", kind, prefixes.Add(1)) }
 
-// TestClusterContract holds the store on a real three-master Redis Cluster to
-// the same contract suite as on one Redis (DESIGN §4: the same code serves
-// standalone, Sentinel and Cluster).
-func TestClusterContract(t *testing.T) {
+// TestCluster holds the store on a real three-master Redis Cluster to the
+// same contract suite as on one Redis (DESIGN §4: the same code serves
+// standalone, Sentinel and Cluster), and to what only a Cluster can break:
+// subscriptions on several nodes at once, and state found again by a new
+// Store. The subtests share one Cluster (starting one takes two seconds);
+// their prefixes keep them apart. Faults get Clusters of their own
+// (cluster_fault_test.go).
+func TestCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
-	storetest.Run(t, func(t *testing.T, o storetest.Options) storetest.Backend {
-		s := openURL(t, c.URL(), Config{Prefix: nextPrefix("c"), StreamMax: o.StreamMax, Now: o.Now, ProbeInterval: 200 * time.Millisecond})
-		if _, ok := s.rdb.(*redis.ClusterClient); !ok {
-			t.Fatalf("NewClient(%s) made a %T, want a Cluster client", c.URL(), s.rdb)
-		}
-		return s
+	t.Run("Contract", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T, o storetest.Options) storetest.Backend {
+			s := openURL(t, c.URL(), Config{Prefix: nextPrefix("c"), StreamMax: o.StreamMax, Now: o.Now, ProbeInterval: 200 * time.Millisecond})
+			if _, ok := s.rdb.(*redis.ClusterClient); !ok {
+				t.Fatalf("NewClient(%s) made a %T, want a Cluster client", c.URL(), s.rdb)
+			}
+			return s
+		})
 	})
+	t.Run("BrokerAcrossNodes", func(t *testing.T) { testClusterBrokerAcrossNodes(t, c) })
+	t.Run("SurvivesNewStore", func(t *testing.T) { testClusterSurvivesNewStore(t, c) })
 }
 
 // accountsOnNodes returns n account ids for each node of the Cluster, chosen by
@@ -68,13 +76,14 @@ func accountsOnNodes(t *testing.T, cl *redis.ClusterClient, k keys, nodes, n int
 	return nil
 }
 
-// TestClusterBrokerAcrossNodes: one Broker subscribed to accounts whose slots
+// testClusterBrokerAcrossNodes: one Broker subscribed to accounts whose slots
 // live on every node of the Cluster hears all their events, each account's in
 // stored order with the offsets Replay gives, and stops hearing an account
 // once it is unsubscribed.
-func TestClusterBrokerAcrossNodes(t *testing.T) {
-	c := redistest.StartCluster(t)
-	s := openURL(t, c.URL(), Config{Prefix: nextPrefix("c"), ProbeInterval: 200 * time.Millisecond})
+func testClusterBrokerAcrossNodes(t *testing.T, c *redistest.Cluster) {
+	// The default probe interval: a healthy Cluster must give no resets, and a
+	// probe's short deadline on a loaded test machine is not what is tested here.
+	s := openURL(t, c.URL(), Config{Prefix: nextPrefix("c")})
 	byNode := accountsOnNodes(t, c.Client(t), s.k, len(c.Addrs()), 2)
 	var accts []string
 	for _, a := range byNode {
@@ -167,11 +176,10 @@ func TestClusterBrokerAcrossNodes(t *testing.T) {
 	}
 }
 
-// TestClusterSurvivesNewStore: a new Store on the same Cluster (a restarted
+// testClusterSurvivesNewStore: a new Store on the same Cluster (a restarted
 // hub) finds every session, on whichever node its account lives, with the
 // same offsets, lists across all accounts, and continues the versions.
-func TestClusterSurvivesNewStore(t *testing.T) {
-	c := redistest.StartCluster(t)
+func testClusterSurvivesNewStore(t *testing.T, c *redistest.Cluster) {
 	p := nextPrefix("c")
 	a := openURL(t, c.URL(), Config{Prefix: p})
 	byNode := accountsOnNodes(t, c.Client(t), a.k, len(c.Addrs()), 1)

@@ -75,6 +75,13 @@
 // connection is restarted. Ready reports false while any wanted subscription is
 // not confirmed.
 //
+// On a Cluster, a failed subscription connection also has the client reload
+// its slot map, so a resharded account's subscription follows its slot to the
+// new owner at once (Redis drops shard subscriptions of a slot that moves). On
+// Sentinel, go-redis moves commands to a promoted master but not an open
+// subscription; the probe, published through the command path, then no
+// longer comes back and the broker resubscribes on the new master.
+//
 // # Errors
 //
 // Redis failures are session.ErrUnavailable with a message free of addresses and

@@ -149,6 +149,7 @@ func (u *sub) loop(ctx context.Context, h session.EventHandler) {
 		if healthy {
 			backoff = 0
 		}
+		u.b.refreshSlots()
 		u.b.s.log.Warn("redisstore: subscription connection lost; restoring it", "err", err, "retry_in", backoff)
 		if backoff > 0 {
 			t := time.NewTimer(backoff)

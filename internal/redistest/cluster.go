@@ -30,6 +30,18 @@ type clusterNode struct {
 	p         *proc
 }
 
+// start runs the node's redis-server. The bus port is given explicitly: the
+// default (port+10000) may be past 65535 for an ephemeral port.
+func (n *clusterNode) start() (err error) {
+	n.p, err = spawn(n.port,
+		"--port", strconv.Itoa(n.port), "--bind", "127.0.0.1",
+		"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(n.bus),
+		"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
+		"--save", "", "--appendonly", "no", "--dir", n.dir,
+		"--daemonize", "no", "--loglevel", "warning")
+	return err
+}
+
 func (n *clusterNode) addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
 
 // StartCluster starts a Cluster and returns once every node reports
@@ -73,14 +85,7 @@ func startClusterNode() (*clusterNode, error) {
 			return nil, err
 		}
 		n := &clusterNode{port: ports[0], bus: ports[1], dir: dir}
-		// The bus port is given explicitly: the default (port+10000) may be
-		// past 65535 for an ephemeral port.
-		n.p, lastErr = spawn(n.port,
-			"--port", strconv.Itoa(n.port), "--bind", "127.0.0.1",
-			"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(n.bus),
-			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
-			"--save", "", "--appendonly", "no", "--dir", dir,
-			"--daemonize", "no", "--loglevel", "warning")
+		lastErr = n.start()
 		if lastErr == nil {
 			return n, nil
 		}
@@ -94,11 +99,8 @@ func startClusterNode() (*clusterNode, error) {
 // every node says the cluster is ok. It does by hand what redis-cli --cluster
 // create does, without its fixed one-second waits.
 func (c *Cluster) form(ctx context.Context) error {
-	clients := make([]*redis.Client, len(c.nodes))
-	for i, n := range c.nodes {
-		clients[i] = redis.NewClient(&redis.Options{Addr: n.addr()})
-		defer clients[i].Close()
-	}
+	clients := c.clients()
+	defer closeAll(clients)
 	for i, cl := range clients {
 		lo, hi := i*16384/len(clients), (i+1)*16384/len(clients)-1
 		// Distinct config epochs up front spare the nodes the collision dance.
@@ -114,22 +116,7 @@ func (c *Cluster) form(ctx context.Context) error {
 			return fmt.Errorf("CLUSTER MEET %s: %w", n.addr(), err)
 		}
 	}
-	want := []string{"cluster_state:ok", "cluster_slots_ok:16384", "cluster_known_nodes:" + strconv.Itoa(len(c.nodes))}
-	for i, cl := range clients {
-		var info string
-		for {
-			var err error
-			info, err = cl.ClusterInfo(ctx).Result()
-			if err == nil && hasAll(info, want) {
-				break
-			}
-			if ctx.Err() != nil {
-				return fmt.Errorf("node %s never reported %v; last CLUSTER INFO: %q (err %v)", c.nodes[i].addr(), want, firstLines(info, 6), err)
-			}
-			time.Sleep(20 * time.Millisecond) // polling the gossip with a deadline
-		}
-	}
-	return nil
+	return c.waitOK(ctx)
 }
 
 func hasAll(info string, want []string) bool {

@@ -21,10 +21,11 @@ const SentinelMaster = "mymaster"
 // lifetime (down-after is a minute), so the master stays put unless the test
 // moves it.
 type Sentinel struct {
-	Master *Server // the monitored master; Kill/Restart work as for Start
-	Port   int     // the sentinel's port
-	dir    string
-	p      *proc
+	Master  *Server // the monitored master; Kill/Restart work as for Start
+	Replica *Server // the master's replica (StartSentinelWithReplica), else nil
+	Port    int     // the sentinel's port
+	dir     string
+	p       *proc
 }
 
 // StartSentinel starts a master and a sentinel monitoring it as SentinelMaster,
@@ -33,12 +34,30 @@ type Sentinel struct {
 // SESSIONHUB_REQUIRE_REDIS).
 func StartSentinel(tb testing.TB) *Sentinel {
 	tb.Helper()
+	return startSentinel(tb, Start(tb), nil)
+}
+
+// StartSentinelWithReplica is StartSentinel with a replica of the master
+// (Replica), in sync and known to the sentinel, so that Failover can promote it.
+func StartSentinelWithReplica(tb testing.TB) *Sentinel {
+	tb.Helper()
 	master := Start(tb)
+	replica := Start(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := attachReplica(ctx, master, replica); err != nil {
+		tb.Fatalf("redistest: %v", err)
+	}
+	return startSentinel(tb, master, replica)
+}
+
+func startSentinel(tb testing.TB, master, replica *Server) *Sentinel {
+	tb.Helper()
 	dir, err := os.MkdirTemp("", "sessionhub-redis-sentinel-")
 	if err != nil {
 		tb.Fatalf("redistest: %v", err)
 	}
-	s := &Sentinel{Master: master, dir: dir}
+	s := &Sentinel{Master: master, Replica: replica, dir: dir}
 	tb.Cleanup(s.kill)
 	var lastErr error
 	for range 5 {
