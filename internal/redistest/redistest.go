@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,14 +47,12 @@ func URL(tb testing.TB) (url, prefix string) {
 			sharedURL = u
 			return
 		}
-		srv, err := start()
+		srv, err := sharedServer()
 		if err != nil {
 			sharedErr = err
 			return
 		}
 		sharedURL = srv.URL()
-		// The shared server lives as long as the test binary; the OS reaps it
-		// with the process group, and it keeps nothing on disk.
 	})
 	if sharedErr != nil {
 		unavailable(tb, sharedErr.Error())
@@ -72,13 +71,34 @@ func URL(tb testing.TB) (url, prefix string) {
 	return sharedURL, "t" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
 }
 
+// sharedServer starts the redis-server that the tests of this process share.
+// No test owns it, so nothing would stop it: it is started from a goroutine
+// locked to an OS thread that never exits, with a parent-death signal, so the
+// kernel kills it when the test binary exits.
+func sharedServer() (*Server, error) {
+	type result struct {
+		s   *Server
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		runtime.LockOSThread()
+		s, err := startWith(dieWithParent)
+		done <- result{s, err}
+		select {} // keep this thread, and so the server, alive until the process exits
+	}()
+	r := <-done
+	return r.s, r.err
+}
+
 // Server is a redis-server process owned by one test: it may be killed and
 // restarted on the same port.
 type Server struct {
-	Port int
-	dir  string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
+	Port  int
+	dir   string
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	setup func(*exec.Cmd) // adjusts each start, if set
 }
 
 // Start runs a private redis-server on a free port, stopped when tb ends.
@@ -92,7 +112,9 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
-func start() (*Server, error) {
+func start() (*Server, error) { return startWith(nil) }
+
+func startWith(setup func(*exec.Cmd)) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, fmt.Errorf("no redis-server on PATH")
 	}
@@ -106,7 +128,7 @@ func start() (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Port: port, dir: dir}
+		s := &Server{Port: port, dir: dir, setup: setup}
 		if lastErr = s.run(); lastErr == nil {
 			return s, nil
 		}
@@ -134,6 +156,9 @@ func (s *Server) run() error {
 		"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
 		"--daemonize", "no", "--loglevel", "warning")
+	if s.setup != nil {
+		s.setup(cmd)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

@@ -23,7 +23,8 @@ func TestStartKillRestart(t *testing.T) {
 }
 
 func TestURLGivesDistinctPrefixes(t *testing.T) {
-	_, p1 := URL(t)
+	u, p1 := URL(t)
+	t.Logf("shared Redis: %s", u)
 	_, p2 := URL(t)
 	if p1 == p2 {
 		t.Fatalf("prefixes %q and %q are equal, want one per call", p1, p2)
