@@ -28,7 +28,14 @@ type Config struct {
 	Logger       *slog.Logger                    // default slog.Default()
 	Now          func() time.Time                // default time.Now
 	NewID        func() string                   // default uuid.NewString
+	// IOTimeout bounds reading a request's body and writing its response (408 for
+	// a body that stalls), so a stalled client cannot hold a goroutine forever.
+	// /ws is exempt: the hub keeps its own heartbeat. Default 30s.
+	IOTimeout time.Duration
 }
+
+// DefaultIOTimeout is Config.IOTimeout's default.
+const DefaultIOTimeout = 30 * time.Second
 
 // DefaultMaxBodyBytes is the request body limit when Config sets none.
 const DefaultMaxBodyBytes = 1 << 20
@@ -47,6 +54,7 @@ type api struct {
 	log     *slog.Logger
 	now     func() time.Time
 	newID   func() string
+	ioLimit time.Duration
 	metrics *httpMetrics
 	engine  *gin.Engine
 }
@@ -69,6 +77,9 @@ func New(cfg Config) http.Handler {
 	if cfg.NewID == nil {
 		cfg.NewID = uuid.NewString
 	}
+	if cfg.IOTimeout <= 0 {
+		cfg.IOTimeout = DefaultIOTimeout
+	}
 	if cfg.Auth == nil {
 		cfg.Logger.Warn("api: no authenticator configured: every /sessions request will be refused")
 	}
@@ -82,6 +93,7 @@ func New(cfg Config) http.Handler {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		newID:   cfg.NewID,
+		ioLimit: cfg.IOTimeout,
 		metrics: newHTTPMetrics(cfg.Registerer, cfg.Logger),
 	}
 
@@ -105,6 +117,9 @@ func New(cfg Config) http.Handler {
 	s.GET("", a.need(auth.Read), a.listSessions)
 	s.POST("", a.need(auth.Manage), a.createSession)
 	s.GET("/:sessionId", a.need(auth.Read), a.getSession)
+	// HEAD as GET without the body (curl -I), as net/http drops a HEAD's body.
+	s.HEAD("", a.need(auth.Read), a.listSessions)
+	s.HEAD("/:sessionId", a.need(auth.Read), a.getSession)
 	s.PATCH("/:sessionId", a.need(auth.Write), a.patchSession)
 	s.PUT("/:sessionId", a.need(auth.Manage), a.putSession)
 	s.DELETE("/:sessionId", a.need(auth.Manage), a.deleteSession)
@@ -130,6 +145,18 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.MethodPatch, http.MethodPut, http.MethodDelete:
 			r.Method = m
 		}
+	}
+	if r.URL.Path != "/ws" {
+		// The server has no Read/WriteTimeout (WebSockets live long), so each
+		// request gets its own, cleared after it so that a keep-alive connection
+		// never carries them into its next request.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(ri.start.Add(a.ioLimit))
+		_ = rc.SetWriteDeadline(ri.start.Add(2 * a.ioLimit)) // time left to answer a 408
+		defer func() {
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+		}()
 	}
 	if p, f := splitFormatSuffix(r.URL.Path); f != "" {
 		u := *r.URL

@@ -228,7 +228,7 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 	r := e.req(t, "POST", "/sessions/s1", "{}", svc)
-	if got, want := r.header.Get("Allow"), "GET, PATCH, PUT, DELETE"; got != want {
+	if got, want := r.header.Get("Allow"), "GET, HEAD, PATCH, PUT, DELETE"; got != want {
 		t.Errorf("Allow = %q, want %q", got, want)
 	}
 	if got := e.req(t, "GET", "/sessions/s1/log", "", svc).header.Get("Allow"); got != "POST" {

@@ -20,7 +20,7 @@ func (a *api) authenticate(c *gin.Context) {
 	var err error
 	switch {
 	case tok == "" && h != "":
-		err = session.Errorf(session.ErrUnauthorized, "the Authorization header must be 'Bearer <token>'.")
+		err = session.Errorf(session.ErrUnauthorized, "the Authorization header must be 'Bearer <token>' (create a token with `sessionhub token`).")
 	case a.auth == nil:
 		err = session.Errorf(session.ErrUnauthorized, "this server has no token verifier configured; no request can be authorised.")
 	default:
@@ -45,11 +45,19 @@ func (a *api) need(p auth.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cl, _ := claimsOf(c)
 		if !cl.Can(p) {
-			a.fail(c, session.Errorf(session.ErrForbidden, "a %s token may not %s.", roleName(cl.Role), what))
+			a.fail(c, session.Errorf(session.ErrForbidden, "%s token may not %s.", withArticle(roleName(cl.Role)), what))
 			return
 		}
 		c.Next()
 	}
+}
+
+// withArticle puts "a" or "an" before a word (a role, a JSON type).
+func withArticle(w string) string {
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }
 
 func roleName(r auth.Role) string {

@@ -42,7 +42,7 @@ func TestAuthTokens(t *testing.T) {
 		invalid      bool // WWW-Authenticate names invalid_token
 	}{
 		{"no token", "", 401, false},
-		{"not bearer", "Authorization: Basic dXNlcjpwYXNz", 401, true},
+		{"not bearer", "Authorization: Basic dXNlcjpwYXNz", 401, false}, // RFC 6750 §3.1: no bearer token, no error code
 		{"expired", "Authorization: Bearer " + sign(testSecret, claims(time.Now().Add(-time.Minute))), 401, true},
 		{"bad signature", "Authorization: Bearer " + sign([]byte("another-secret"), claims(time.Now().Add(time.Hour))), 401, true},
 		{"forged payload", "Authorization: Bearer " + forged, 401, true},

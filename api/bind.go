@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/sessionhub/sessionhub/session"
@@ -68,10 +71,18 @@ func readBody(c *gin.Context, max int64) ([]byte, error) {
 	switch {
 	case errors.As(err, &mbe):
 		return nil, newError(errTooLarge, "the request body is over the limit of %d bytes.", max)
+	case isTimeout(err):
+		return nil, newError(errTimeout, "the request body did not arrive in time; send it again, whole.")
 	case err != nil:
 		return nil, newError(errBadRequest, "the request body could not be read; send it again.")
 	}
 	return b, nil
+}
+
+// isTimeout reports a read that hit its deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // parseInput gathers the fields of a request from its Content-Type header, body
@@ -80,16 +91,20 @@ func parseInput(contentType string, body []byte, rawQuery string) (*input, error
 	in := &input{values: map[string]value{}}
 	var form []string
 	if len(bytes.TrimSpace(body)) > 0 {
-		mediaType := ""
+		mediaType, params := "", map[string]string(nil)
 		if strings.TrimSpace(contentType) != "" {
-			mt, _, err := mime.ParseMediaType(contentType)
+			mt, ps, err := mime.ParseMediaType(contentType)
 			if err != nil {
 				return nil, newError(errBadRequest, "the Content-Type header %s cannot be read; send application/json or application/x-www-form-urlencoded.", strconv.Quote(truncate(contentType, 60)))
 			}
-			mediaType = mt
+			mediaType, params = mt, ps
 		}
 		switch {
 		case mediaType == "", mediaType == "application/json", mediaType == "text/json", strings.HasSuffix(mediaType, "+json"):
+			if !utf8.Valid(body) {
+				// encoding/json would quietly turn the bad bytes into U+FFFD.
+				return nil, newError(errBadRequest, "the request body is not valid UTF-8; send JSON text encoded as UTF-8.")
+			}
 			if err := in.addJSON(body); err != nil {
 				return nil, err
 			}
@@ -99,8 +114,14 @@ func parseInput(contentType string, body []byte, rawQuery string) (*input, error
 				return nil, newError(errBadRequest, "the form body is not valid application/x-www-form-urlencoded: %s", err)
 			}
 			form = pairs
+		case mediaType == "multipart/form-data":
+			pairs, err := multipartPairs(body, params["boundary"])
+			if err != nil {
+				return nil, newError(errBadRequest, "the multipart/form-data body cannot be read: %s", err)
+			}
+			form = pairs
 		default:
-			return nil, newError(errUnsupportedMedia, "Content-Type %s is not supported; send application/json or application/x-www-form-urlencoded.", strconv.Quote(truncate(mediaType, 60)))
+			return nil, newError(errUnsupportedMedia, "Content-Type %s is not supported; send application/json, application/x-www-form-urlencoded or multipart/form-data.", strconv.Quote(truncate(mediaType, 60)))
 		}
 	}
 	query, err := queryPairs(rawQuery)
@@ -256,6 +277,11 @@ func (in *input) bind(dst any, ft *fieldTable) error {
 		f := ft.fields[name]
 		data := []byte(v.raw)
 		if v.isText {
+			if !utf8.ValidString(v.text) {
+				// json.Marshal would quietly turn the bad bytes into U+FFFD.
+				verr.Add(f.pascal, session.CodeInvalid, "'%s' is not valid UTF-8; percent-encode the UTF-8 bytes of the text.", f.pascal)
+				continue
+			}
 			switch {
 			case f.kind == kindString:
 				data = mustMarshal(v.text)
@@ -293,9 +319,9 @@ func addFieldError(verr *session.ValidationError, f field, err error) {
 		verr.Add(f.pascal, session.CodeEnum, "'%s' is invalid: %s", f.pascal, ee.Error())
 	case errors.As(err, &te) && f.kind != kindJSON:
 		want := map[fieldKind]string{kindString: "a string", kindBool: "true or false", kindEnum: "a name or a number"}[f.kind]
-		verr.Add(f.pascal, session.CodeInvalid, "'%s' must be %s, not a %s.", f.pascal, want, te.Value)
+		verr.Add(f.pascal, session.CodeInvalid, "'%s' must be %s, not %s.", f.pascal, want, withArticle(te.Value))
 	case errors.As(err, &te):
-		verr.Add(f.pascal, session.CodeInvalid, "'%s' has the wrong type: a %s where %s belongs.", f.pascal, te.Value, jsonPath(f.pascal, te.Field))
+		verr.Add(f.pascal, session.CodeInvalid, "'%s' has the wrong type: %s where %s belongs.", f.pascal, withArticle(te.Value), jsonPath(f.pascal, te.Field))
 	case errors.As(err, &se):
 		verr.Add(f.pascal, session.CodeInvalid, "'%s' must be JSON (at byte %d: %s).", f.pascal, se.Offset, se.Error())
 	default:

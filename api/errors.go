@@ -22,6 +22,7 @@ var (
 	errUnsupportedMedia = errors.New("unsupported media type")
 	errBadRequest       = errors.New("bad request")
 	errRateLimited      = errors.New("too many requests")
+	errTimeout          = errors.New("request timeout")
 )
 
 // httpError carries a message meant for the caller with one of the errors above.
@@ -43,11 +44,14 @@ func badHeader(format string, args ...any) error {
 	return &httpError{kind: errBadRequest, code: session.CodeInvalid, msg: fmt.Sprintf(format, args...)}
 }
 
+// badParam is a 400 for a query parameter that is not a DTO field (callback).
+func badParam(format string, args ...any) error { return badHeader(format, args...) }
+
 // ResponseStatus is ServiceStack's error body.
 type ResponseStatus struct {
 	ErrorCode string          `json:"errorCode"`
 	Message   string          `json:"message"`
-	Errors    []ResponseError `json:"errors,omitempty"`
+	Errors    []ResponseError `json:"errors"` // [] when no field is named, as ServiceStack's CreateResponseStatus makes it
 }
 
 // ResponseError is one bad field of a ResponseStatus.
@@ -90,13 +94,18 @@ func statusOf(err error) (status int, rs ResponseStatus, headers [][2]string) {
 	case errors.Is(err, auth.ErrMissing):
 		return http.StatusUnauthorized, ResponseStatus{ErrorCode: "Unauthorized", Message: auth.ErrMissing.Error()},
 			[][2]string{{"WWW-Authenticate", `Bearer`}}
-	case errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrInvalid), errors.Is(err, session.ErrUnauthorized):
+	case errors.Is(err, auth.ErrExpired), errors.Is(err, auth.ErrInvalid):
 		m := "the bearer token was rejected: " + err.Error() + "; get a new one (sessionhub token)"
 		if errors.Is(err, auth.ErrExpired) {
 			m = auth.ErrExpired.Error()
 		}
 		return http.StatusUnauthorized, ResponseStatus{ErrorCode: "Unauthorized", Message: m},
 			[][2]string{{"WWW-Authenticate", `Bearer error="invalid_token"`}}
+	case errors.Is(err, session.ErrUnauthorized):
+		// No bearer token at all (another scheme, or none can be verified): RFC 6750
+		// §3.1 says the challenge then carries no error code.
+		return http.StatusUnauthorized, ResponseStatus{ErrorCode: "Unauthorized", Message: msg("send Authorization: Bearer <token>")},
+			[][2]string{{"WWW-Authenticate", `Bearer`}}
 	case errors.Is(err, session.ErrForbidden):
 		return http.StatusForbidden, ResponseStatus{ErrorCode: "Forbidden", Message: msg("your token's role does not allow this")}, nil
 	case errors.Is(err, session.ErrNotFound), errors.Is(err, errRouteNotFound):
@@ -111,6 +120,9 @@ func statusOf(err error) (status int, rs ResponseStatus, headers [][2]string) {
 		return http.StatusPreconditionFailed, ResponseStatus{ErrorCode: "PreconditionFailed", Message: msg("the session's version does not match If-Match: reload it and try again")}, nil
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, ResponseStatus{ErrorCode: "RequestEntityTooLarge", Message: msg("the request body is too large")}, nil
+	case errors.Is(err, errTimeout):
+		return http.StatusRequestTimeout, ResponseStatus{ErrorCode: "RequestTimeout", Message: msg("the request took too long to arrive")},
+			[][2]string{{"Connection", "close"}}
 	case errors.Is(err, errUnsupportedMedia):
 		return http.StatusUnsupportedMediaType, ResponseStatus{ErrorCode: "UnsupportedMediaType", Message: msg("unsupported Content-Type")}, nil
 	case errors.Is(err, errRateLimited):
@@ -147,7 +159,10 @@ func (a *api) fail(c *gin.Context, err error) {
 			slog.String("request_id", rid), slog.String("error", err.Error()))
 	}
 	for _, h := range headers {
-		c.Header(h[0], h[1])
+		setHeader(c, h[0], h[1])
+	}
+	if rs.Errors == nil {
+		rs.Errors = []ResponseError{}
 	}
 	c.Set(ctxErrorCode, rs.ErrorCode)
 	a.writeJSON(c, status, mustMarshal(errorBody{ResponseStatus: rs}))

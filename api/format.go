@@ -66,7 +66,7 @@ func (a *api) negotiateFormat(c *gin.Context) error {
 	q := c.Request.URL.Query()
 	if cb, ok := queryValue(q, "callback"); ok && cb != "" {
 		if len(cb) > maxCallback || !callbackRE.MatchString(cb) {
-			return newError(errBadRequest, "'callback' must be a JavaScript identifier path such as myCallback or app.onData, at most %d characters.", maxCallback)
+			return badParam("'callback' must be a JavaScript identifier path such as myCallback or app.onData, at most %d characters.", maxCallback)
 		}
 		c.Set(ctxCallback, cb)
 	}
@@ -126,6 +126,15 @@ func qValue(params string) float64 {
 		}
 	}
 	return 1
+}
+
+// setHeader sets a response header spelled as the RFCs and ServiceStack spell
+// it ("ETag", "WWW-Authenticate"), not as Go canonicalises it ("Etag",
+// "Www-Authenticate"): names are case-insensitive, but people grep curl -i.
+func setHeader(c *gin.Context, name, value string) {
+	h := c.Writer.Header()
+	h.Del(name)
+	h[name] = []string{value}
 }
 
 // writeJSON sends body (JSON) with status, wrapped as JSONP when a callback was

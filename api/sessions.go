@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,14 +50,15 @@ func (a *api) createSession(c *gin.Context) {
 	if !in.has("callstate") {
 		info.CallState = session.CallRinging
 	}
-	if info.AccountID != "" && !cl.HasAccount(info.AccountID) {
-		// The account is the caller's own input: saying so leaks nothing.
-		a.fail(c, session.Errorf(session.ErrForbidden, "your token does not cover account %s; use a token for that account.", info.AccountID))
-		return
-	}
+	// Validation first: a malformed request is a 400 whoever sends it.
 	s, err := session.New(info, cl.Subject, a.now(), a.limits)
 	if err != nil {
 		a.fail(c, err)
+		return
+	}
+	if !cl.HasAccount(s.AccountID) {
+		// The account is the caller's own input: saying so leaks nothing.
+		a.fail(c, session.Errorf(session.ErrForbidden, "your token does not cover account %s; use a token for that account.", s.AccountID))
 		return
 	}
 	v, err := a.store.Create(c.Request.Context(), s)
@@ -101,7 +103,7 @@ func (a *api) deleteSession(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cond, err := parseIfMatch(c.Request.Header.Values("If-Match"))
+	cond, err := a.ifMatch(c, id)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -117,7 +119,7 @@ func (a *api) deleteSession(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	c.Header("ETag", etag(v.Version))
+	setHeader(c, "ETag", etag(v.Version))
 	c.Status(http.StatusNoContent)
 }
 
@@ -127,7 +129,7 @@ func (a *api) write(c *gin.Context, bind func(*input) (session.Mutation, error))
 	if !ok {
 		return
 	}
-	cond, err := parseIfMatch(c.Request.Header.Values("If-Match"))
+	cond, err := a.ifMatch(c, id)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -193,28 +195,75 @@ func (a *api) pathID(c *gin.Context) (string, bool) {
 
 // sendSession answers with a session and its version as the ETag.
 func (a *api) sendSession(c *gin.Context, status int, v session.Versioned) {
-	c.Header("ETag", etag(v.Version))
+	setHeader(c, "ETag", etag(v.Version))
 	a.writeJSON(c, status, v.Info.Marshal())
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
+// maxIfMatchTags bounds the entity tags one If-Match may list.
+const maxIfMatchTags = 16
+
 // parseIfMatch reads If-Match: absent or * (the write needs the session to
-// exist, which every write does), or one strong ETag "N".
-func parseIfMatch(values []string) (session.Cond, error) {
+// exist, which every write does: nil), or the versions of a list of strong
+// ETags ("3" or "3", "4", as RFC 9110 allows).
+func parseIfMatch(values []string) ([]int64, error) {
 	h := strings.TrimSpace(strings.Join(values, ","))
-	switch {
-	case h == "" || h == "*":
-		return session.Cond{}, nil
-	case strings.HasPrefix(h, "W/"):
-		return session.Cond{}, badHeader(`If-Match needs the strong ETag this API sends, such as "3"; a weak W/ tag cannot match a write.`)
+	if h == "" || h == "*" {
+		return nil, nil
 	}
-	if len(h) >= 3 && h[0] == '"' && h[len(h)-1] == '"' {
-		if n, err := strconv.ParseInt(h[1:len(h)-1], 10, 64); err == nil && n > 0 {
-			return session.Cond{Version: n}, nil
+	var out []int64
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimSpace(tag)
+		switch {
+		case strings.HasPrefix(tag, "W/"):
+			return nil, badHeader(`If-Match needs the strong ETag this API sends, such as "3"; a weak W/ tag cannot match a write.`)
+		case len(out) == maxIfMatchTags:
+			return nil, badHeader("If-Match lists more than %d ETags; send the one you hold.", maxIfMatchTags)
 		}
+		n, err := int64(0), error(nil)
+		if len(tag) >= 3 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+			n, err = strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+		}
+		if n <= 0 || err != nil {
+			return nil, badHeader(`If-Match must be * or ETags as this API sent them, such as "3".`)
+		}
+		out = append(out, n)
 	}
-	return session.Cond{}, badHeader(`If-Match must be * or one ETag as this API sent it, such as "3".`)
+	return out, nil
+}
+
+// condFor turns If-Match's versions into a write's condition. One version is
+// checked by the store; with several, the one the session is at now is the
+// condition if listed (so the store still refuses a change in between), else 412.
+func (a *api) condFor(c *gin.Context, id string, versions []int64) (session.Cond, error) {
+	switch len(versions) {
+	case 0:
+		return session.Cond{}, nil
+	case 1:
+		return session.Cond{Version: versions[0]}, nil
+	}
+	cl, _ := claimsOf(c)
+	cur, err := a.store.Get(c.Request.Context(), id)
+	if err == nil && !cl.HasAccount(cur.Info.AccountID) {
+		err = notFound(id)
+	}
+	if err != nil {
+		return session.Cond{}, hideNotFound(err, id)
+	}
+	if !slices.Contains(versions, cur.Version) {
+		return session.Cond{}, session.Errorf(session.ErrVersion, "session %s is at version %d, which If-Match does not list: reload it and try again.", id, cur.Version)
+	}
+	return session.Cond{Version: cur.Version}, nil
+}
+
+// ifMatch reads c's If-Match into the condition of a write on session id.
+func (a *api) ifMatch(c *gin.Context, id string) (session.Cond, error) {
+	versions, err := parseIfMatch(c.Request.Header.Values("If-Match"))
+	if err != nil {
+		return session.Cond{}, err
+	}
+	return a.condFor(c, id, versions)
 }
 
 // listSessions is GET /sessions.
@@ -302,16 +351,21 @@ func parseListQuery(rawQuery string, cl auth.Claims) (q session.Query, none bool
 		q.Ended = &b
 	}
 	if s, ok := last("page"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > maxPage {
-			verr.Add("Page", session.CodeInvalid, "'Page' must be a page number from 0 (the first) to %d.", maxPage)
+		n, ok := pageNumber(s, maxPage)
+		if !ok {
+			verr.Add("Page", session.CodeInvalid, "'Page' must be a page number from 0 (the first).")
 		}
 		q.Page = n
 	}
 	if s, ok := last("countperpage"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxPerPage {
-			verr.Add("CountPerPage", session.CodeInvalid, "'CountPerPage' must be from 1 to %d (default %d).", maxPerPage, defaultPerPage)
+		// As AutoQuery's MaxLimit: more than the maximum is capped, not refused;
+		// 0 is an unset int, so the default.
+		n, ok := pageNumber(s, maxPerPage)
+		if !ok {
+			verr.Add("CountPerPage", session.CodeInvalid, "'CountPerPage' must be a number from 1 to %d (default %d).", maxPerPage, defaultPerPage)
+		}
+		if n == 0 {
+			n = defaultPerPage
 		}
 		q.PerPage = n
 	}
@@ -340,6 +394,9 @@ func parseListQuery(rawQuery string, cl auth.Claims) (q session.Query, none bool
 
 	// A viewer sees only its accounts: a filter naming others is narrowed.
 	asked := vals["accountids"]
+	if slices.Contains(asked, "*") {
+		asked = nil // "*" is no account id: it asks for every account the token covers
+	}
 	switch {
 	case cl.AllAccounts():
 		q.AccountIDs = asked // nil: every account
@@ -353,6 +410,19 @@ func parseListQuery(rawQuery string, cl auth.Claims) (q session.Query, none bool
 		}
 	}
 	return q, !cl.AllAccounts() && len(q.AccountIDs) == 0, nil
+}
+
+// pageNumber reads a non-negative whole number, capped at max (so a huge one,
+// even past int64, is max). ok is false for anything else.
+func pageNumber(s string, max int) (n int, ok bool) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n > max {
+		return max, true // only digits: the error is ErrRange
+	}
+	return n, true
 }
 
 // listBody renders a page as {items, totalCount, totalPages, hasMorePages}.

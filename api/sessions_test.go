@@ -48,17 +48,29 @@ func TestETagAndIfMatch(t *testing.T) {
 	wantStatus(t, e.req(t, "PATCH", "/sessions/s1", `{"consoleData":"c"}`, tok, "If-Match: *"), 200)
 	wantStatus(t, e.req(t, "PATCH", "/sessions/none", `{"consoleData":"c"}`, tok, "If-Match: *"), 404)
 	// Malformed or weak If-Match is a 400.
-	for _, h := range []string{`W/"3"`, `3`, `"x"`, `"0"`, `"-1"`, `"3", "4"`, `"`} {
+	for _, h := range []string{`W/"3"`, `3`, `"x"`, `"0"`, `"-1"`, `"3", W/"4"`, `"3",`, `"`, strings.Repeat(`"1",`, 20) + `"1"`} {
 		r = e.req(t, "PATCH", "/sessions/s1", `{"consoleData":"d"}`, tok, "If-Match: "+h)
 		if r.status != 400 {
 			t.Errorf("If-Match %s: status %d, want 400", h, r.status)
 		}
 	}
+	// A list of ETags (RFC 9110) matches when it names the current version.
+	r = e.req(t, "PATCH", "/sessions/s1", `{"consoleData":"e"}`, tok, `If-Match: "1", "2"`)
+	wantStatus(t, r, 412)
+	wantContains(t, r.body, "PreconditionFailed")
+	r = e.req(t, "PATCH", "/sessions/s1", `{"consoleData":"e"}`, tok, `If-Match: "1", "3"`)
+	wantStatus(t, r, 200)
+	if got := r.header.Get("ETag"); got != `"4"` {
+		t.Errorf("ETag after a listed If-Match %q, want \"4\"", got)
+	}
+	wantStatus(t, e.req(t, "PATCH", "/sessions/none", `{"consoleData":"e"}`, tok, `If-Match: "1", "2"`), 404)
+	other := bearer(e.token(t, auth.RoleService, "B"))
+	wantStatus(t, e.req(t, "PATCH", "/sessions/s1", `{"consoleData":"e"}`, other, `If-Match: "1", "4"`), 404)
 	// DELETE sends the ended version's ETag.
-	r = e.req(t, "DELETE", "/sessions/s1", "", tok, `If-Match: "3"`)
+	r = e.req(t, "DELETE", "/sessions/s1", "", tok, `If-Match: "4"`)
 	wantStatus(t, r, 204)
-	if r.header.Get("ETag") != `"4"` || r.body != "" {
-		t.Errorf("DELETE: ETag %q body %q, want \"4\" and no body", r.header.Get("ETag"), r.body)
+	if r.header.Get("ETag") != `"5"` || r.body != "" {
+		t.Errorf("DELETE: ETag %q body %q, want \"5\" and no body", r.header.Get("ETag"), r.body)
 	}
 }
 
@@ -198,6 +210,8 @@ func TestList(t *testing.T) {
 		{"?accountIds=B", viewerA, "", 0},
 		{"?accountIds=A,B", viewerA, "a4,a3,a2,a1,a0", 5},
 		{"?accountIds=B&accountIds=A", viewerA, "a4,a3,a2,a1,a0", 5},
+		{"?accountIds=*", viewerA, "a4,a3,a2,a1,a0", 5},
+		{"?accountIds=*", svc, "b1,a4,a3,a2,a1,a0", 6},
 		{"?endpointIds=e1", svc, "a3,a1", 2},
 		{"?callState=Connected,Disconnected", svc, "b1,a4", 2},
 		{"?callState=1", svc, "a3,a2,a1,a0", 4},
@@ -224,7 +238,25 @@ func TestList(t *testing.T) {
 	if _, r := list("?accountIds=B", viewerA); !strings.Contains(r.body, `"items":[]`) {
 		t.Errorf("empty list body %s, want items: []", r.body)
 	}
-	for _, q := range []string{"?countPerPage=0", "?countPerPage=1001", "?countPerPage=x", "?page=-1", "?page=x", "?page=99999999999",
+	// As AutoQuery's MaxLimit, a page size past the maximum is capped, not refused;
+	// 0 is the default; a page past the end (however far) is empty.
+	for _, tt := range []struct {
+		q          string
+		per, pages int
+		items      int
+	}{
+		{"?countPerPage=0", 25, 1, 6},
+		{"?countPerPage=1001", 1000, 1, 6},
+		{"?countPerPage=99999999999999999999999", 1000, 1, 6},
+		{"?countPerPage=5&page=99999999999", 5, 2, 0},
+		{"?page=99999999999999999999999", 25, 1, 0},
+	} {
+		p, r := list(tt.q, svc)
+		if r.status != 200 || p.TotalPages != tt.pages || len(p.Items) != tt.items || p.HasMorePages {
+			t.Errorf("GET /sessions%s: %d, %d items, %d pages, more %v; want 200, %d items, %d pages (%d per page)", tt.q, r.status, len(p.Items), p.TotalPages, p.HasMorePages, tt.items, tt.pages, tt.per)
+		}
+	}
+	for _, q := range []string{"?countPerPage=-1", "?countPerPage=x", "?countPerPage=2.5", "?countPerPage=%2B3", "?page=-1", "?page=x", "?page=1e3",
 		"?sortField=name", "?sortOrder=up", "?callState=Dancing", "?queueState=9", "?channel=Pigeon", "?ended=maybe"} {
 		if _, r := list(q, svc); r.status != 400 || !strings.Contains(r.body, `"fieldName"`) {
 			t.Errorf("GET /sessions%s: %d %s, want a 400 naming the field", q, r.status, r.body)

@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,7 +28,12 @@ type serveConfig struct {
 	MetricsAddr     string
 	MaxBody         int64
 	MaxConsoleData  int64
+	MaxLogMessage   int64
+	MaxIDLength     int
 }
+
+// maxIDLengthCap bounds --max-id-length: ids become Redis keys and URL paths.
+const maxIDLengthCap = 1024
 
 const serveAbout = `Usage: sessionhub [serve] [flags]
 
@@ -52,6 +59,8 @@ func serveFlags(c *serveConfig) *flags {
 	f.String(&c.MetricsAddr, "metrics-addr", "HOST:PORT", "", "serve /metrics on this separate address instead of the main one")
 	f.Size(&c.MaxBody, "max-body", 1<<20, "largest request body accepted (413 past it)")
 	f.Size(&c.MaxConsoleData, "max-console-data", 64<<10, "largest consoleData a session may hold")
+	f.Size(&c.MaxLogMessage, "max-log-message", 4<<10, "largest message of one log entry")
+	f.Int(&c.MaxIDLength, "max-id-length", 128, 1, "longest session or account id, in characters of A-Z a-z 0-9 . _ : @ -")
 	return f
 }
 
@@ -71,6 +80,9 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			return c, bad("metrics-addr", c.MetricsAddr, errors.New("not a listen address: write it like :9090 or 127.0.0.1:9090"))
 		}
+	}
+	if c.MaxIDLength > maxIDLengthCap {
+		return c, bad("max-id-length", strconv.Itoa(c.MaxIDLength), fmt.Errorf("must be at most %d", maxIDLengthCap))
 	}
 	if strings.TrimSpace(c.KeyPrefix) == "" || strings.ContainsAny(c.KeyPrefix, " {}\t\r\n") {
 		return c, bad("key-prefix", c.KeyPrefix, errors.New("must be non-empty, without spaces or braces"))

@@ -22,15 +22,17 @@ func TestServeFlagsAndEnvironment(t *testing.T) {
 		{"defaults", nil, nil, func(t *testing.T, c serveConfig) {
 			if c.Addr != ":8080" || c.KeyPrefix != "sessionhub" || c.Retention != 24*time.Hour || c.StreamMax != 10000 ||
 				c.LogLevel != slog.LevelInfo || c.LogFormat != "text" || c.ShutdownTimeout != 15*time.Second ||
-				c.MaxBody != 1<<20 || c.MaxConsoleData != 64<<10 || c.RedisURL != "" || c.AuthSecret != "" {
+				c.MaxBody != 1<<20 || c.MaxConsoleData != 64<<10 || c.MaxLogMessage != 4<<10 || c.MaxIDLength != 128 || c.RedisURL != "" || c.AuthSecret != "" {
 				t.Errorf("defaults = %+v", c)
 			}
 		}},
 		{"env only", nil, map[string]string{
 			"SESSIONHUB_ADDR": ":9999", "SESSIONHUB_RETENTION": "2h", "SESSIONHUB_ALLOWED_ORIGINS": "a.example.com, *.b.example.com",
 			"SESSIONHUB_LOG_LEVEL": "DEBUG", "SESSIONHUB_LOG_FORMAT": "json", "SESSIONHUB_MAX_BODY": "2MiB", "SESSIONHUB_REDIS_URL": "redis://127.0.0.1:6379/0",
+			"SESSIONHUB_MAX_LOG_MESSAGE": "8KiB", "SESSIONHUB_MAX_ID_LENGTH": "64",
 		}, func(t *testing.T, c serveConfig) {
-			if c.Addr != ":9999" || c.Retention != 2*time.Hour || c.LogLevel != slog.LevelDebug || c.LogFormat != "json" || c.MaxBody != 2<<20 {
+			if c.Addr != ":9999" || c.Retention != 2*time.Hour || c.LogLevel != slog.LevelDebug || c.LogFormat != "json" || c.MaxBody != 2<<20 ||
+				c.MaxLogMessage != 8<<10 || c.MaxIDLength != 64 {
 				t.Errorf("from env: %+v", c)
 			}
 			if want := []string{"a.example.com", "*.b.example.com"}; !slices.Equal(c.AllowedOrigins, want) {
@@ -85,6 +87,9 @@ func TestBadValuesFailBeforeStarting(t *testing.T) {
 		{[]string{"--addr", "8080"}, nil, []string{"--addr", "SESSIONHUB_ADDR", ":8080"}},
 		{[]string{"--max-body", "lots"}, nil, []string{"--max-body", "64KiB"}},
 		{[]string{"--key-prefix", "a b"}, nil, []string{"--key-prefix"}},
+		{[]string{"--max-id-length", "0"}, nil, []string{"--max-id-length", "at least 1"}},
+		{nil, map[string]string{"SESSIONHUB_MAX_ID_LENGTH": "5000"}, []string{"SESSIONHUB_MAX_ID_LENGTH", "at most 1024"}},
+		{[]string{"--max-log-message", "big"}, nil, []string{"--max-log-message", "SESSIONHUB_MAX_LOG_MESSAGE"}},
 		{[]string{"--nope"}, nil, []string{"--nope", "sessionhub serve --help"}},
 		{[]string{"serve", "extra"}, nil, []string{`unexpected argument "extra"`}},
 		{[]string{"launch"}, nil, []string{`unknown command "launch"`}},

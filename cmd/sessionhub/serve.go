@@ -56,7 +56,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	limits := session.Limits{MaxConsoleData: int(cfg.MaxConsoleData)}
+	limits := session.Limits{MaxConsoleData: int(cfg.MaxConsoleData), MaxLogMessage: int(cfg.MaxLogMessage), MaxIDLength: cfg.MaxIDLength}
 
 	secret, generated := []byte(cfg.AuthSecret), false
 	if len(secret) == 0 {

@@ -173,3 +173,24 @@ func TestDashboardBase(t *testing.T) {
 		}
 	}
 }
+
+// TestServeLimitFlags: the limit flags reach the REST side.
+func TestServeLimitFlags(t *testing.T) {
+	h := startHub(t, []string{"--max-log-message", "10", "--max-id-length", "8", "--max-console-data", "16"}, nil)
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		field              string
+	}{
+		{http.MethodPost, "/sessions", `{"id":"toolong-9","accountId":"a"}`, 400, `"fieldName":"Id"`},
+		{http.MethodPost, "/sessions", `{"id":"s1","accountId":"a"}`, 200, `"id":"s1"`},
+		{http.MethodPost, "/sessions/s1/log", `{"message":"0123456789x"}`, 400, `"fieldName":"Message"`},
+		{http.MethodPost, "/sessions/s1/log", `{"message":"0123456789"}`, 200, `"message":"0123456789"`},
+		{http.MethodPatch, "/sessions/s1", `{"consoleData":"0123456789abcdefg"}`, 400, `"fieldName":"ConsoleData"`},
+	} {
+		status, _, body := request(t, tc.method, h.URL+tc.path, h.Token, tc.body)
+		if status != tc.status || !strings.Contains(body, tc.field) {
+			t.Errorf("%s %s %s: status %d body %s, want %d with %s", tc.method, tc.path, tc.body, status, body, tc.status, tc.field)
+		}
+	}
+}
