@@ -2,6 +2,7 @@ package session
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -251,9 +252,17 @@ func Apply(cur Info, m Mutation, actor string, now time.Time, lim Limits) (Info,
 	if len(changed) == 0 {
 		return cur, nil, nil
 	}
-	// Rule 6.
+	// Rule 6. These are the last two fields that can change, so appending them
+	// keeps changed in the seed's order without a second Diff.
 	next.DateLastModified, next.LastModifiedBy = ts, actor
-	return next, Diff(cur, next), nil
+	changed = slices.DeleteFunc(changed, func(f string) bool { return f == "dateLastModified" || f == "lastModifiedBy" })
+	if next.DateLastModified != cur.DateLastModified {
+		changed = append(changed, "dateLastModified")
+	}
+	if next.LastModifiedBy != cur.LastModifiedBy {
+		changed = append(changed, "lastModifiedBy")
+	}
+	return next, changed, nil
 }
 
 // validate checks limits and normalises dates and empty collections in place.
