@@ -475,6 +475,12 @@ function boot() {
   window.addEventListener('popstate', () => {
     if (auth) route();
   });
+  // Opening a fresh dashboard link in this tab may change only the fragment
+  // (#token=…), which does not reload the page: sign in with its token.
+  window.addEventListener('hashchange', () => {
+    const token = takeTokenFromURL();
+    if (token && signIn(token)) route();
+  });
   setInterval(renderUserMeta, 30_000);
 
   const fromURL = takeTokenFromURL();
