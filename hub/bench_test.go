@@ -35,10 +35,6 @@ func BenchmarkBroadcast(b *testing.B) {
 					clear(c.queue)
 					c.queue, c.updBytes = c.queue[:0], 0
 					c.mu.Unlock()
-					select {
-					case <-c.wake:
-					default:
-					}
 				}
 			}
 			h.HandleEvent(e) // grow the queues once

@@ -45,8 +45,8 @@ func (h *Hub) catchUp(ctx context.Context, s *sub, replyID, since string) error 
 		s.live, s.subscribing = true, false
 		reset := s.resetPending
 		s.resetPending = false
+		c.kick()
 		c.mu.Unlock()
-		c.signal()
 		if reset {
 			// The Broker lost continuity while this snapshot was being read.
 			h.background(func() { h.resync(s.key, []*sub{s}) })
@@ -190,8 +190,8 @@ func (h *Hub) resync(k chanKey, subs []*sub) {
 				c.flushPending(t.s, snap.Offset)
 				t.s.live = true
 			}
+			c.kick()
 			c.mu.Unlock()
-			c.signal()
 		}
 		ts = again
 	}

@@ -116,27 +116,32 @@ func (c *conn) subscribe(cmd command) {
 		c.sendError(cmd.ID, CodeBadRequest, fmt.Sprintf("since is longer than %d characters: send the offset of the last message you received", maxOffset))
 		return
 	}
-	if _, dup := c.subs[k]; dup {
+	if c.subs.get(k) != nil {
 		c.sendError(cmd.ID, CodeBadRequest, fmt.Sprintf("already subscribed to %s: unsubscribe first to subscribe again", k))
 		return
 	}
-	if len(c.subs) >= h.cfg.MaxSubscriptions {
+	if c.subs.len() >= h.cfg.MaxSubscriptions {
 		c.sendError(cmd.ID, CodeBadRequest, fmt.Sprintf("a connection may hold %d subscriptions: unsubscribe from one first", h.cfg.MaxSubscriptions))
 		return
 	}
-	ctx, cancel := context.WithTimeout(h.ctx, commandTimeout)
+	if h.storeFailing() && (k.kind == kindSession || c.hasAccount(k.id)) {
+		// The store just failed another command: answer at once (outage.go).
+		c.sendError(cmd.ID, CodeUnavailable, fmt.Sprintf("%s: the store is not answering; try again shortly", k))
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, h.storeTimeout())
 	defer cancel()
 
 	account := k.id
 	switch k.kind {
 	case kindAccount:
-		if !c.claims.HasAccount(account) {
+		if !c.hasAccount(account) {
 			c.sendError(cmd.ID, CodeForbidden, fmt.Sprintf("your token does not cover account %s", account))
 			return
 		}
 	case kindSession:
 		acct, _, err := h.cfg.Feed.SessionSnapshot(ctx, k.id)
-		if err == nil && !c.claims.HasAccount(acct) {
+		if err == nil && !c.hasAccount(acct) {
 			err = session.ErrNotFound // never tell a session of another account exists
 		}
 		if err != nil {
@@ -147,11 +152,11 @@ func (c *conn) subscribe(cmd command) {
 	}
 
 	s := &sub{c: c, key: k, account: account, subscribing: true}
-	c.subs[k] = s
+	c.subs.add(s)
 	h.addSub(s)
 	if err := h.acquire(ctx, account); err != nil {
 		h.removeSub(s)
-		delete(c.subs, k)
+		c.subs.remove(k)
 		c.sendStoreError(cmd.ID, k, err)
 		return
 	}
@@ -167,6 +172,7 @@ func (c *conn) sendStoreError(id string, k chanKey, err error) {
 	case errors.Is(err, session.ErrNotFound):
 		c.sendError(id, CodeNotFound, fmt.Sprintf("%s: no such session", k))
 	default:
+		c.h.noteStoreError(err)
 		c.h.log.Warn("hub: subscribe failed", "conn", c.id, "channel", k.String(), "err", err)
 		c.sendError(id, CodeUnavailable, fmt.Sprintf("%s: the store is not answering; try again shortly", k))
 	}
@@ -184,7 +190,7 @@ func (c *conn) unsubscribe(cmd command) {
 		c.sendError(cmd.ID, CodeBadRequest, err.Error())
 		return
 	}
-	if s := c.subs[k]; s != nil {
+	if s := c.subs.get(k); s != nil {
 		c.dropSub(s)
 	}
 	// Sent after dropSub: every update queued before it is for the
@@ -199,7 +205,7 @@ func (c *conn) dropSub(s *sub) {
 	s.removed = true
 	s.pending, s.pendingBytes = nil, 0
 	c.mu.Unlock()
-	delete(c.subs, s.key)
+	c.subs.remove(s.key)
 	c.h.release(s.account)
 }
 
@@ -222,12 +228,12 @@ func (c *conn) refresh(cmd command) {
 		c.sendError(cmd.ID, CodeForbidden, "refresh refused: the token is for another user; reconnect to switch users")
 		return
 	}
-	for _, s := range c.subs {
+	for _, s := range c.subs.list() {
 		if !claims.HasAccount(s.account) {
 			c.sendError(cmd.ID, CodeForbidden, fmt.Sprintf("refresh refused: the token does not cover account %s; unsubscribe from %s first", s.account, s.key))
 			return
 		}
 	}
-	c.claims = claims
+	c.accounts = claims.Accounts
 	c.expires.Store(claims.Expires.UnixNano())
 }

@@ -16,25 +16,29 @@ const (
 	StatusSlowConsumer websocket.StatusCode = 4008 // the queue overflowed
 )
 
-// conn is one WebSocket connection. Its reader is the HTTP handler's goroutine
-// (it runs the commands); its writer goroutine drains the queue. Nothing else
-// runs per connection: pings and token expiry are driven by the hub's one
-// janitor, which only sets flags here and wakes the writer.
+// conn is one WebSocket connection. Its reader goroutine runs the commands.
+// Its writer goroutine exists only while there is something to write: it is
+// started when the queue gains a message and ends once it has drained it, so
+// an idle connection has one goroutine. Pings, token expiry and write
+// timeouts are driven by the hub's one janitor, which only sets flags here.
 type conn struct {
 	h    *Hub
 	ws   *websocket.Conn
+	fw   *frameWriter // under ws's bufio.Writer; nil when the upgrade did not go through slimWriter
 	id   string
 	user string
 
 	// Reader goroutine only.
-	claims auth.Claims
-	subs   map[chanKey]*sub
+	accounts []string // the token's accounts; of its claims, only these and the expiry matter after the upgrade
+	subs     subSet
 
-	expires  atomic.Int64 // token expiry, unix nanoseconds
-	nextPing atomic.Int64 // when the janitor asks for the next ping, unix nanoseconds
+	expires    atomic.Int64 // token expiry, unix nanoseconds
+	nextPing   atomic.Int64 // when the janitor asks for the next ping, unix nanoseconds
+	writeSince atomic.Int64 // when the frame being written began, unix nanoseconds; 0 when none is
 
-	wake       chan struct{} // capacity 1: "the writer has something to do"
-	writerDone chan struct{}
+	// workers counts the writer and ping goroutines; finish waits for them.
+	// Add is called with mu held and only while !ended, or by a worker.
+	workers sync.WaitGroup
 
 	mu       sync.Mutex
 	queue    []qitem // messages waiting for the writer, oldest first
@@ -42,6 +46,8 @@ type conn struct {
 	updBytes int     // bytes of queued updates (bounded by QueueBytes)
 	ctlBytes int     // bytes of queued replies and snapshots (bounded more loosely)
 	pingDue  bool
+	writing  bool // a writer goroutine is running
+	ended    bool // no writer starts again: the close was sent or the connection is gone
 	closed   bool // no more enqueues: the connection is ending
 	code     websocket.StatusCode
 	reason   string
@@ -81,28 +87,48 @@ type pendingEvent struct {
 	session string
 }
 
-func newConn(h *Hub, ws *websocket.Conn, id string, claims auth.Claims) *conn {
+func newConn(h *Hub, ws *websocket.Conn, fw *frameWriter, id string, claims auth.Claims) *conn {
 	c := &conn{
-		h:          h,
-		ws:         ws,
-		id:         id,
-		user:       claims.Subject,
-		claims:     claims,
-		subs:       map[chanKey]*sub{},
-		wake:       make(chan struct{}, 1),
-		writerDone: make(chan struct{}),
+		h:        h,
+		ws:       ws,
+		fw:       fw,
+		id:       id,
+		user:     claims.Subject,
+		accounts: claims.Accounts,
 	}
 	c.expires.Store(claims.Expires.UnixNano())
 	c.nextPing.Store(time.Now().Add(h.cfg.PingInterval).UnixNano())
 	return c
 }
 
-// signal wakes the writer without blocking.
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// hasAccount reports whether the connection's token covers account.
+func (c *conn) hasAccount(account string) bool {
+	return auth.Claims{Accounts: c.accounts}.HasAccount(account)
+}
+
+// kick starts the writer if there is something to write and none runs; c.mu
+// is held.
+func (c *conn) kick() {
+	if c.writing || c.ended {
+		return
 	}
+	if c.closed && c.code == 0 {
+		c.ended = true // closed by finish: nothing more to send
+		return
+	}
+	if len(c.queue) == 0 && !c.pingDue && !c.closed {
+		return
+	}
+	c.writing = true
+	c.workers.Add(1)
+	go c.writeLoop()
+}
+
+// signal starts the writer if it has something to do.
+func (c *conn) signal() {
+	c.mu.Lock()
+	c.kick()
+	c.mu.Unlock()
 }
 
 // deliver queues a live update for s, or parks it while s is catching up.
@@ -120,8 +146,8 @@ func (c *conn) deliver(s *sub, sessionID, offset string, msg []byte) {
 		return
 	}
 	c.push(qitem{msg: msg, s: s, session: sessionID})
+	c.kick()
 	c.mu.Unlock()
-	c.signal()
 }
 
 // park keeps an event for a subscription that is catching up. Past the queue
@@ -142,8 +168,8 @@ func (c *conn) park(s *sub, p pendingEvent) {
 func (c *conn) send(msg []byte) {
 	c.mu.Lock()
 	c.pushCtl(msg)
+	c.kick()
 	c.mu.Unlock()
-	c.signal()
 }
 
 // pushCtl queues a message that is never coalesced; c.mu is held. Such
@@ -230,8 +256,8 @@ func (c *conn) requestClose(code websocket.StatusCode, reason string) bool {
 	c.mu.Lock()
 	first := !c.closed
 	c.closeLocked(code, reason)
+	c.kick()
 	c.mu.Unlock()
-	c.signal()
 	return first
 }
 
@@ -251,8 +277,8 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 func (c *conn) requestPing() {
 	c.mu.Lock()
 	c.pingDue = true
+	c.kick()
 	c.mu.Unlock()
-	c.signal()
 }
 
 // maxFrameBytes bounds the frame the writer packs messages into; a larger
@@ -263,27 +289,36 @@ const maxFrameBytes = 256 << 10
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
 
 // writeLoop drains the queue into as few text frames as it can (messages
-// separated by "\n"), pings when the janitor asks, and closes the connection
-// when asked to. It returns when the connection ends.
+// separated by "\n"), starts a ping when the janitor asks, and closes the
+// connection when asked to. It returns once there is nothing left to do.
 func (c *conn) writeLoop() {
-	defer close(c.writerDone)
-	for range c.wake {
+	defer c.workers.Done()
+	for {
 		c.mu.Lock()
 		q := c.queue
-		c.queue, c.spare = c.spare[:0], nil
-		c.updBytes, c.ctlBytes = 0, 0
 		ping := c.pingDue
 		c.pingDue = false
 		closed, code, reason := c.closed, c.code, c.reason
-		c.mu.Unlock()
-
-		if closed {
-			if code != 0 {
+		if closed || (len(q) == 0 && !ping) {
+			c.writing = false
+			c.ended = c.ended || closed
+			// An idle connection keeps at most a tiny queue for the next
+			// message, not the slices a burst grew.
+			if cap(c.queue) > idleQueueCap {
+				c.queue = nil
+			}
+			c.spare = nil
+			c.mu.Unlock()
+			if closed && code != 0 {
 				// Close sends the code and waits (bounded) for the client's reply.
 				_ = c.ws.Close(code, reason)
 			}
 			return
 		}
+		c.queue, c.spare = c.spare[:0], nil
+		c.updBytes, c.ctlBytes = 0, 0
+		c.mu.Unlock()
+
 		if len(q) > 0 {
 			err := c.writeQueue(q)
 			clear(q)
@@ -294,23 +329,45 @@ func (c *conn) writeLoop() {
 			}
 			if err != nil {
 				c.h.log.Debug("hub: write failed", "conn", c.id, "err", err)
+				c.mu.Lock()
+				c.writing, c.ended = false, true
+				c.mu.Unlock()
 				_ = c.ws.CloseNow()
 				return
 			}
 		}
 		if ping {
-			ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.PongTimeout)
-			err := c.ws.Ping(ctx)
-			cancel()
-			if err != nil {
-				c.h.stats.pingTimeouts.Add(1)
-				c.h.log.Debug("hub: no pong in time; closing", "conn", c.id, "err", err)
-				_ = c.ws.CloseNow()
-				return
-			}
+			// The pong is awaited on a goroutine of its own so that updates
+			// keep flowing meanwhile; the writer holds a worker count, so Add
+			// is safe here.
+			c.workers.Add(1)
+			go c.awaitPong()
 		}
 	}
 }
+
+// awaitPong pings the client and closes the connection if no pong comes back
+// within PongTimeout.
+func (c *conn) awaitPong() {
+	defer c.workers.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.PongTimeout)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err != nil {
+		c.mu.Lock()
+		first := !c.closed
+		c.closeLocked(0, "") // dropped without a close frame: the client is not answering
+		c.mu.Unlock()
+		if first {
+			c.h.stats.pingTimeouts.Add(1)
+			c.h.log.Debug("hub: no pong in time; closing", "conn", c.id, "err", err)
+		}
+		_ = c.ws.CloseNow()
+	}
+}
+
+// idleQueueCap is the largest queue capacity an idle connection keeps.
+const idleQueueCap = 2
 
 // writeQueue writes q's messages in as few frames as possible.
 func (c *conn) writeQueue(q []qitem) error {
@@ -350,11 +407,21 @@ func (c *conn) writeQueue(q []qitem) error {
 	return nil
 }
 
-// writeFrame writes one text frame holding n messages, bounded by WriteTimeout.
+// writeFrame writes one text frame holding n messages. It passes no deadline
+// to the WebSocket (a deadline costs a timer per frame); the janitor closes a
+// connection whose write has taken longer than WriteTimeout.
 func (c *conn) writeFrame(b []byte, n int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.WriteTimeout)
-	err := c.ws.Write(ctx, websocket.MessageText, b)
-	cancel()
+	c.writeSince.Store(time.Now().UnixNano())
+	if c.fw != nil {
+		c.fw.begin()
+	}
+	err := c.ws.Write(context.Background(), websocket.MessageText, b)
+	if c.fw != nil {
+		if rerr := c.fw.release(); err == nil {
+			err = rerr
+		}
+	}
+	c.writeSince.Store(0)
 	if err == nil {
 		c.h.stats.messagesSent.Add(uint64(n))
 		c.h.stats.framesSent.Add(1)

@@ -27,11 +27,11 @@ func offlineHub(tb testing.TB, queueBytes int) *Hub {
 
 // offlineConn is a connection without a WebSocket, subscribed live to keys.
 func offlineConn(h *Hub, keys ...chanKey) (*conn, []*sub) {
-	c := &conn{h: h, subs: map[chanKey]*sub{}, wake: make(chan struct{}, 1)}
+	c := &conn{h: h, writing: true} // "writing": no writer starts, the test reads the queue
 	var subs []*sub
 	for _, k := range keys {
 		s := &sub{c: c, key: k, account: k.id, live: true}
-		c.subs[k] = s
+		c.subs.add(s)
 		h.addSub(s)
 		subs = append(subs, s)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sessionhub/sessionhub/auth"
@@ -88,6 +89,8 @@ type Hub struct {
 	bg     sync.WaitGroup
 
 	stats counters
+
+	storeDownUntil atomic.Int64 // unix nanoseconds; subscribes fail fast until then (outage.go)
 }
 
 // New returns a Hub for cfg. Call Run to start its broker loop and janitor.
@@ -160,8 +163,9 @@ func (h *Hub) janitorTick() time.Duration {
 }
 
 // janitor is the hub's one timer for all connections: it asks each writer to
-// ping when its interval has passed and closes connections whose token expired
-// (4001) unless a refresh moved the expiry.
+// ping when its interval has passed, closes connections whose token expired
+// (4001) unless a refresh moved the expiry, and drops those whose frame write
+// has taken longer than WriteTimeout.
 func (h *Hub) janitor(ctx context.Context) {
 	t := time.NewTicker(h.janitorTick())
 	defer t.Stop()
@@ -183,6 +187,13 @@ func (h *Hub) sweep(now int64) {
 			if c.requestClose(StatusTokenExpired, "token expired: reconnect with a new token") {
 				h.stats.expired.Add(1)
 			}
+			continue
+		}
+		if ws := c.writeSince.Load(); ws != 0 && now-ws >= int64(h.cfg.WriteTimeout) {
+			// The client stopped reading and its TCP window is full: the
+			// write can only end by closing the connection.
+			h.log.Debug("hub: write timed out; closing", "conn", c.id)
+			_ = c.ws.CloseNow()
 			continue
 		}
 		if now >= c.nextPing.Load() {

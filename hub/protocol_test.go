@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -53,7 +54,9 @@ func runProtocol(t *testing.T, open func(t *testing.T) backend) {
 		c.welcome()
 	})
 
-	t.Run("BadTokens401", func(t *testing.T) {
+	t.Run("BadTokens4001", func(t *testing.T) {
+		// A handshake with a bad token is upgraded and closed with 4001 (a
+		// browser sees only close codes); a plain request gets a 401.
 		e := start(t, testConfig())
 		other := strings.Split(token(t, "u1", []string{"A"}, time.Hour), ".")
 		other[2] = strings.Repeat("A", len(other[2]))
@@ -63,18 +66,39 @@ func runProtocol(t *testing.T, open func(t *testing.T) backend) {
 			"signature": strings.Join(other, "."),
 			"expired":   token(t, "u1", []string{"A"}, -time.Minute),
 		} {
-			_, resp, err := e.tryDial(t, tok, nil)
-			if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			c, resp, err := e.tryDial(t, tok, nil)
+			if err != nil {
 				code := 0
 				if resp != nil {
 					code = resp.StatusCode
 				}
-				t.Errorf("%s token: got status %d (err %v), want 401", name, code, err)
+				t.Errorf("%s token: dial failed with status %d (%v), want an upgrade closed with 4001", name, code, err)
+				continue
+			}
+			_, err = c.read(5 * time.Second)
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != StatusTokenExpired || ce.Reason == "" {
+				t.Errorf("%s token: got %v, want close 4001 with a reason", name, err)
+			}
+
+			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/ws", nil)
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s token, plain GET: got %d %q, want 401 with WWW-Authenticate: Bearer", name, res.StatusCode, res.Header.Get("WWW-Authenticate"))
 			}
 		}
-		if got := e.hub.Stats().Connections; got != 0 {
-			t.Errorf("got %d connections, want 0", got)
+		_, resp, err := e.tryDial(t, "not-a-jwt", http.Header{"Origin": {"https://evil.example.com"}})
+		if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("bad token from a foreign origin: got %v (%v), want 403 before any upgrade", resp, err)
 		}
+		waitFor(t, "no connections", func() bool { return e.hub.Stats().Connections == 0 })
 	})
 
 	t.Run("Origin", func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
@@ -12,7 +14,11 @@ import (
 
 // ServeHTTP upgrades GET /ws. The token comes from "Authorization: Bearer" or
 // the access_token query parameter (browsers cannot set headers on a
-// WebSocket); it is checked before the upgrade (401) and never logged.
+// WebSocket), and is never logged. A WebSocket handshake with a missing, bad or
+// expired token is upgraded and closed at once with 4001 and the reason, the
+// close code DESIGN §3 gives a bad token: a browser cannot read the status of a
+// refused upgrade, only a close code. Any other request without a good token
+// is a 401.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.isClosing() {
 		h.stats.rejected.Add(1)
@@ -24,14 +30,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token = r.URL.Query().Get("access_token")
 	}
-	claims, err := h.cfg.Auth.Verify(token)
-	if err != nil {
+	claims, authErr := h.cfg.Auth.Verify(token)
+	if authErr != nil && !isUpgrade(r) {
 		h.stats.rejected.Add(1)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sessionhub"`)
-		writeHTTPError(w, http.StatusUnauthorized, "Unauthorized", err.Error())
+		writeHTTPError(w, http.StatusUnauthorized, "Unauthorized", authErr.Error())
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	sw := &slimWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(sw, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.AllowedOrigins,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -40,20 +47,32 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.Debug("hub: upgrade refused", "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "err", err)
 		return
 	}
+	if authErr != nil {
+		h.stats.rejected.Add(1)
+		h.log.Debug("hub: bad token; closing with 4001", "remote", r.RemoteAddr, "err", authErr)
+		_ = ws.Close(StatusTokenExpired, closeReason(authErr.Error()+": reconnect with a valid token"))
+		return
+	}
 	ws.SetReadLimit(h.cfg.MaxMessageBytes)
-	c := newConn(h, ws, uuid.NewString(), claims)
+	c := newConn(h, ws, sw.fw, uuid.NewString(), claims)
 	if !h.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "server going away: reconnect elsewhere")
 		return
 	}
-	defer h.unregister(c)
 	h.log.Debug("hub: connected", "conn", c.id, "user", c.user, "remote", r.RemoteAddr)
-
 	c.send(encodeWelcome(c.id, c.user, claims.Accounts, h.heartbeatSeconds()))
-	go c.writeLoop()
+	// The reader runs on a goroutine of its own and ServeHTTP returns: the
+	// request, net/http's and Gin's per-request state and the handler's deep
+	// stack are freed, and an idle connection keeps only a shallow stack.
+	go c.serve()
+}
+
+// serve runs the connection's reader until the connection ends, then cleans up.
+func (c *conn) serve() {
+	defer c.h.unregister(c)
 	c.readLoop()
 	c.finish()
-	h.log.Debug("hub: disconnected", "conn", c.id, "user", c.user)
+	c.h.log.Debug("hub: disconnected", "conn", c.id, "user", c.user)
 }
 
 // writeHTTPError answers a refused upgrade in the REST API's error shape.
@@ -84,20 +103,33 @@ func (c *conn) readLoop() {
 			c.sendError("", CodeBadRequest, "binary frames are not accepted: send JSON commands in text frames")
 			continue
 		}
-		for len(data) > 0 {
-			var line []byte
-			line, data, _ = bytes.Cut(data, []byte{'\n'})
-			line = bytes.TrimSpace(line)
-			if len(line) > 0 {
-				c.handle(line)
-			}
+		// The commands run on a goroutine of their own, one frame at a
+		// time: decoding and subscribing need a deep stack, and the reader's
+		// stack, which an idle connection keeps, would keep that depth.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.handleFrame(data)
+		}()
+		<-done
+	}
+}
+
+// handleFrame runs the commands of one frame in order.
+func (c *conn) handleFrame(data []byte) {
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 {
+			c.handle(line)
 		}
 	}
 }
 
 // finish ends the connection once its reader is done: it stops the writer,
 // drops the subscriptions (releasing the Broker's accounts) and waits for the
-// writer, so nothing of the connection outlives ServeHTTP.
+// writer and any ping, so nothing of the connection outlives it.
 func (c *conn) finish() {
 	c.mu.Lock()
 	if !c.closed {
@@ -105,11 +137,30 @@ func (c *conn) finish() {
 		clear(c.queue)
 		c.queue = nil
 	}
+	c.ended = true // a writer that runs sends what it must; none starts again
 	c.mu.Unlock()
-	c.signal()
 	_ = c.ws.CloseNow()
-	<-c.writerDone
-	for _, s := range c.subs {
+	c.workers.Wait()
+	for _, s := range c.subs.list() {
 		c.dropSub(s)
 	}
+}
+
+// isUpgrade reports whether r asks for a WebSocket.
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("Upgrade")), "websocket")
+}
+
+// closeReason clips s to the 123 bytes a close frame's reason may hold,
+// without splitting a UTF-8 sequence.
+func closeReason(s string) string {
+	const maxReason = 123
+	if len(s) <= maxReason {
+		return s
+	}
+	i := maxReason
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }

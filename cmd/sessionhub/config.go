@@ -25,6 +25,8 @@ type serveConfig struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 	ShutdownDelay   time.Duration
+	PingInterval    time.Duration
+	PongTimeout     time.Duration
 	MetricsAddr     string
 	MaxBody         int64
 	MaxConsoleData  int64
@@ -56,6 +58,8 @@ func serveFlags(c *serveConfig) *flags {
 	f.Enum(&c.LogFormat, "log-format", "text", []string{"text", "json"}, "log format on stderr")
 	f.Duration(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, false, "how long a SIGTERM waits for requests and WebSockets to finish")
 	f.Duration(&c.ShutdownDelay, "shutdown-delay", 0, true, "how long a SIGTERM keeps serving, not ready, before it closes connections, so load balancers can notice")
+	f.Duration(&c.PingInterval, "ping-interval", 25*time.Second, false, "how often each WebSocket is pinged (the welcome's heartbeatSeconds)")
+	f.Duration(&c.PongTimeout, "pong-timeout", 10*time.Second, false, "how long a WebSocket may take to answer a ping before it is dropped")
 	f.String(&c.MetricsAddr, "metrics-addr", "HOST:PORT", "", "serve /metrics on this separate address instead of the main one")
 	f.Size(&c.MaxBody, "max-body", 1<<20, "largest request body accepted (413 past it)")
 	f.Size(&c.MaxConsoleData, "max-console-data", 64<<10, "largest consoleData a session may hold")

@@ -1,0 +1,83 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sessionhub/sessionhub/session"
+)
+
+// TestWriteTimeoutCloses subscribes a client that then never reads, with a
+// tiny receive buffer, and sends it more than the sockets hold: its writes
+// block, and the janitor drops it once one has taken longer than WriteTimeout
+// (long before a ping could time out, and without a queue overflow).
+func TestWriteTimeoutCloses(t *testing.T) {
+	st := openMemstore(t)
+	cfg := testConfig()
+	cfg.WriteTimeout = 300 * time.Millisecond
+	cfg.PingInterval = 200 * time.Millisecond // the janitor looks every 50ms
+	cfg.PongTimeout = time.Minute
+	cfg.QueueBytes = 64 << 20
+	e := newEnv(t, st, cfg)
+
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	nc, err := d.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/ws", nil)
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	req.Header.Set("Authorization", "Bearer "+token(t, "u1", []string{"A"}, time.Hour))
+	if err := req.Write(nc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write(clientTextFrame(`{"type":"subscribe","id":"1","channel":"account:A"}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the subscription", func() bool { return e.hub.Stats().Subscriptions == 1 })
+
+	data := strings.Repeat("d", 60<<10)
+	for i := range 150 {
+		info, err := session.New(session.Info{ID: fmt.Sprint("s", i), AccountID: "A", CallState: session.CallRinging, ConsoleData: data}, "t", time.Now(), session.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Create(context.Background(), info); err != nil {
+			t.Fatal(err)
+		}
+		if e.hub.Stats().Connections == 0 {
+			break
+		}
+	}
+	waitFor(t, "the stalled connection to be dropped", func() bool { return e.hub.Stats().Connections == 0 })
+	if st := e.hub.Stats(); st.PingTimeouts != 0 || st.SlowClosed != 0 {
+		t.Errorf("got %d ping timeouts and %d slow-closed, want the write timeout to have closed it", st.PingTimeouts, st.SlowClosed)
+	}
+}
+
+// clientTextFrame builds one masked client text frame (payload < 126 bytes).
+func clientTextFrame(payload string) []byte {
+	key := [4]byte{9, 8, 7, 6}
+	b := []byte{0x81, 0x80 | byte(len(payload)), key[0], key[1], key[2], key[3]}
+	for i := range len(payload) {
+		b = append(b, payload[i]^key[i%4])
+	}
+	return b
+}
