@@ -22,11 +22,14 @@ const (
 // an idle connection has one goroutine. Pings, token expiry and write
 // timeouts are driven by the hub's one janitor, which only sets flags here.
 type conn struct {
-	h    *Hub
-	ws   *websocket.Conn
-	fw   *frameWriter // under ws's bufio.Writer; nil when the upgrade did not go through slimWriter
-	id   string
-	user string
+	h  *Hub
+	ws *websocket.Conn
+	fw *frameWriter // under ws's bufio.Writer; nil when the upgrade did not go through slimWriter
+	// startWriter is c.writeLoop, made once: a go statement with a method
+	// value made on the spot allocates, and a writer starts per burst.
+	startWriter func()
+	id          string
+	user        string
 
 	// Reader goroutine only.
 	accounts []string // the token's accounts; of its claims, only these and the expiry matter after the upgrade
@@ -96,6 +99,7 @@ func newConn(h *Hub, ws *websocket.Conn, fw *frameWriter, id string, claims auth
 		user:     claims.Subject,
 		accounts: claims.Accounts,
 	}
+	c.startWriter = c.writeLoop
 	c.expires.Store(claims.Expires.UnixNano())
 	c.nextPing.Store(time.Now().Add(h.cfg.PingInterval).UnixNano())
 	return c
@@ -121,7 +125,7 @@ func (c *conn) kick() {
 	}
 	c.writing = true
 	c.workers.Add(1)
-	go c.writeLoop()
+	go c.startWriter()
 }
 
 // signal starts the writer if it has something to do.
