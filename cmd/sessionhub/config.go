@@ -28,6 +28,7 @@ type serveConfig struct {
 	PingInterval    time.Duration
 	PongTimeout     time.Duration
 	MetricsAddr     string
+	Pprof           string // "on" serves net/http/pprof beside /metrics on MetricsAddr
 	MaxBody         int64
 	MaxConsoleData  int64
 	MaxLogMessage   int64
@@ -61,6 +62,7 @@ func serveFlags(c *serveConfig) *flags {
 	f.Duration(&c.PingInterval, "ping-interval", 25*time.Second, false, "how often each WebSocket is pinged (the welcome's heartbeatSeconds)")
 	f.Duration(&c.PongTimeout, "pong-timeout", 10*time.Second, false, "how long a WebSocket may take to answer a ping before it is dropped")
 	f.String(&c.MetricsAddr, "metrics-addr", "HOST:PORT", "", "serve /metrics on this separate address instead of the main one")
+	f.Enum(&c.Pprof, "pprof", "off", []string{"off", "on"}, "on serves Go's profiler at /debug/pprof/ on --metrics-addr (never on the public address)")
 	f.Size(&c.MaxBody, "max-body", 1<<20, "largest request body accepted (413 past it)")
 	f.Size(&c.MaxConsoleData, "max-console-data", 64<<10, "largest consoleData a session may hold")
 	f.Size(&c.MaxLogMessage, "max-log-message", 4<<10, "largest message of one log entry")
@@ -84,6 +86,9 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			return c, bad("metrics-addr", c.MetricsAddr, errors.New("not a listen address: write it like :9090 or 127.0.0.1:9090"))
 		}
+	}
+	if c.Pprof == "on" && c.MetricsAddr == "" {
+		return c, bad("pprof", c.Pprof, errors.New("needs --metrics-addr: the profiler is only served on that private address"))
 	}
 	if c.MaxIDLength > maxIDLengthCap {
 		return c, bad("max-id-length", strconv.Itoa(c.MaxIDLength), fmt.Errorf("must be at most %d", maxIDLengthCap))

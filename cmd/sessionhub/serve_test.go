@@ -97,6 +97,22 @@ func TestServeMetricsAddr(t *testing.T) {
 	}
 }
 
+func TestServePprofOnlyOnMetricsAddr(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	h := startHub(t, []string{"--metrics-addr", addr, "--pprof", "on"}, nil)
+	if status, _, body := request(t, http.MethodGet, "http://"+addr+"/debug/pprof/heap?debug=1", "", ""); status != http.StatusOK || !strings.Contains(body, "heap profile") {
+		t.Errorf("GET /debug/pprof/heap on --metrics-addr: status %d, want 200 with a heap profile", status)
+	}
+	if status, _, body := request(t, http.MethodGet, h.URL+"/debug/pprof/heap?debug=1", "", ""); strings.Contains(body, "heap profile") {
+		t.Errorf("GET /debug/pprof/heap on the main address: status %d with a profile, want no profiler there", status)
+	}
+}
+
 // TestServeShutdown: readiness goes false first, WebSockets close with 1001,
 // then run returns nil.
 func TestServeShutdown(t *testing.T) {
