@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -69,4 +70,96 @@ func TestRESTPatchShowsWithinASecond(t *testing.T) {
 		}
 	}
 	b.screenshot("after-patches")
+}
+
+// TestEndedRowLeavesInPlace: a call that ends stays in its place on the board,
+// struck through, and fades out from there: it never jumps (to the top or
+// anywhere else) on its way out, even when the board re-renders meanwhile.
+// Alice sorts by longest in state (the default), Bob by recently changed, where
+// the end itself is the newest change.
+func TestEndedRowLeavesInPlace(t *testing.T) {
+	f := newFixture(t, hubConfig{})
+	var ids []string
+	for _, name := range []string{"Val First", "Wes Second", "Xia Third", "Yul Fourth", "Zed Fifth"} {
+		ids = append(ids, f.createCall(t, map[string]any{"fromName": name, "callState": "Connected"}).ID)
+	}
+	alice := newBrowser(t, "alice")
+	bob := newBrowser(t, "bob")
+	f.openBoard(alice, f.agentToken)
+	bob.open(f.hub.Base + "?account=" + f.account + "&sort=modified#token=" + f.token(t, "bob", "Bob Agent"))
+	bob.waitText("bob's connection indicator", connSel, "live", waitLong)
+	// Longest in state lists the calls oldest first, recently changed newest
+	// first: the call that leaves is one in the middle of both lists.
+	type watch struct {
+		b     *browser
+		order []string
+		at    int
+	}
+	var watches []watch
+	for _, b := range []*browser{alice, bob} {
+		for _, id := range ids {
+			b.visible(rowSel(id))
+		}
+		watches = append(watches, watch{b: b, order: b.rowOrder()})
+	}
+	var leaving string
+	for _, id := range ids {
+		inMiddle := true
+		for _, w := range watches {
+			i := slices.Index(w.order, id)
+			inMiddle = inMiddle && i > 0 && i < len(ids)-1
+		}
+		if inMiddle {
+			leaving = id
+			break
+		}
+	}
+	if leaving == "" {
+		t.Fatalf("no call is in the middle of both boards: alice shows %v, bob %v", watches[0].order, watches[1].order)
+	}
+	for i := range watches {
+		watches[i].at = slices.Index(watches[i].order, leaving)
+		watchLeaving(watches[i].b, leaving)
+	}
+
+	f.agent.patch(t, leaving, map[string]any{"callState": "Disconnected"})
+	for _, w := range watches {
+		w.b.waitTrue("the row is struck through", waitShort, `(sel) => document.querySelector(sel)?.dataset.ended === 'true'`, rowSel(leaving))
+	}
+	// A wrap-up note while it lingers: under "recently changed" a second reason to jump.
+	f.agent.patch(t, leaving, map[string]any{"consoleData": "wrap-up: resolved"})
+	// As it starts to leave, another row changes: the board re-renders and
+	// re-sorts around the leaving row.
+	alice.waitTrue("the row starts to leave", waitLong, `(sel) => document.querySelector(sel)?.classList.contains('row-exit')`, rowSel(leaving))
+	// (Bob's top row: it changes without passing the leaving row on either board.)
+	f.agent.patch(t, watches[1].order[0], map[string]any{"consoleData": "re-render while a row leaves"})
+	for _, w := range watches {
+		w.b.waitTrue("the row is gone", waitShort, `() => window.e2eExit.done`)
+		seen := eval[[]string](w.b, `window.e2eExit.seen.filter((s, i, a) => i === 0 || a[i - 1] !== s)`)
+		want := []string{fmt.Sprintf("%d:live", w.at), fmt.Sprintf("%d:ended", w.at), fmt.Sprintf("%d:exit", w.at)}
+		if !slices.Equal(seen, want) {
+			t.Errorf("browser %s (sort %s): the leaving row went through %v (index:look per frame, repeats dropped), want %v: it must keep its place while it ends and fades",
+				w.b.name, w.b.value(`[data-testid="sort"]`), seen, want)
+		}
+	}
+}
+
+// watchLeaving notes, on every animation frame until the row of id is gone,
+// where that row is among the board's rows and how it looks (live, ended or
+// exiting), in window.e2eExit.
+func watchLeaving(b *browser, id string) {
+	b.tb.Helper()
+	eval[bool](b, `((id) => {
+		window.e2eExit = { seen: [], done: false };
+		const look = () => {
+			const rows = [...document.querySelectorAll('[data-testid="session-row"]')];
+			const i = rows.findIndex((r) => r.dataset.sessionId === id);
+			if (i < 0) { window.e2eExit.done = true; return; }
+			const r = rows[i];
+			window.e2eExit.seen.push(i + (r.classList.contains('row-exit') ? ':exit' : r.dataset.ended ? ':ended' : ':live'));
+			requestAnimationFrame(look);
+		};
+		look();
+		return true;
+	})(`+jsString(id)+`)`)
 }

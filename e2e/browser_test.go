@@ -13,7 +13,9 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // waitShort bounds a wait for something the page should do at once; waitLong
@@ -270,4 +272,53 @@ func rowStateSel(id string) string {
 // boardURL is the dashboard of one account, signed in with token.
 func boardURL(h *hub, account, token string) string {
 	return h.Base + "?account=" + account + "#token=" + token
+}
+
+// press types keys into whatever has focus, one key at a time, as a person
+// would (see the kb package for named keys such as kb.ArrowDown). Each key is a
+// keyDown that carries its text, then a keyUp: the browser then types the text
+// only when the page lets the keydown through, as with a real keyboard.
+// (chromedp.KeyEvent sends the text as a separate char event, which a page's
+// preventDefault cannot stop.)
+func (b *browser) press(what, keys string) {
+	b.tb.Helper()
+	b.do("press "+what, waitShort, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, r := range keys {
+			var down, up *input.DispatchKeyEventParams
+			text := ""
+			for _, k := range kb.Encode(r) {
+				switch k.Type {
+				case input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeRawKeyDown:
+					down = k
+				case input.DispatchKeyEventTypeChar:
+					text = k.Text
+				case input.DispatchKeyEventTypeKeyUp:
+					up = k
+				}
+			}
+			if down == nil || up == nil {
+				return fmt.Errorf("no key for %q", r)
+			}
+			down.Type, down.Text, down.UnmodifiedText = input.DispatchKeyEventTypeKeyDown, text, text
+			for _, k := range []*input.DispatchKeyEventParams{down, up} {
+				if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, *k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}))
+}
+
+// focusedRow returns the session id of the board row that has focus, or "".
+func (b *browser) focusedRow() string {
+	b.tb.Helper()
+	return eval[string](b, `document.activeElement?.closest?.('[data-testid="session-row"]') === document.activeElement
+		? document.activeElement.dataset.sessionId : ''`)
+}
+
+// rowOrder returns the session ids of the board's rows, top to bottom.
+func (b *browser) rowOrder() []string {
+	b.tb.Helper()
+	return eval[[]string](b, `[...document.querySelectorAll('[data-testid="session-row"]')].map((r) => r.dataset.sessionId)`)
 }

@@ -6,6 +6,7 @@
 // The package holds only tests and their helpers. Without a Chromium the tests
 // skip with a message, unless SESSIONHUB_REQUIRE_BROWSER is set (as in CI), when
 // they fail. Screenshots are written to e2e/artifacts/ (or $SESSIONHUB_ARTIFACTS);
-// with SESSIONHUB_UPDATE_SCREENSHOT=1 the full-board screenshot also refreshes
-// docs/board.png, the README's picture.
+// with SESSIONHUB_UPDATE_SCREENSHOT=1 the full-board and session-panel
+// screenshots also refresh docs/board.png and docs/detail.png, the README's
+// pictures.
 package e2e

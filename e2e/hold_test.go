@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // Selectors inside the session detail panel.
@@ -11,11 +14,13 @@ const (
 	resumeBtnSel  = detailSel + ` [data-testid="resume-button"]`
 	detailCallSel = detailSel + ` [data-testid="call-state"]`
 	detailHoldSel = detailSel + ` [data-testid="hold-reason"]`
+
+	holdReasonSelSel = detailSel + ` [data-testid="hold-reason-select"]`
 )
 
 // TestHoldInOneBrowserShowsInAnother: two agents, each in their own browser,
-// watch the same account. Alice presses Hold; Bob's board shows the call on
-// hold. Bob presses Resume; Alice's board shows it connected again.
+// watch the same account. Alice presses Hold (reason Transferring); Bob's board
+// shows the call on hold, transferring. Bob presses Resume; Alice's board shows it connected again.
 func TestHoldInOneBrowserShowsInAnother(t *testing.T) {
 	f := newFixture(t, hubConfig{})
 	s := f.createCall(t, map[string]any{"fromName": "Fay Twobrowsers", "callState": "Connected"})
@@ -30,19 +35,27 @@ func TestHoldInOneBrowserShowsInAnother(t *testing.T) {
 	// Alice opens the call from her board and holds it.
 	alice.click(rowSel(s.ID))
 	alice.waitText("alice's detail", detailCallSel, "Connected", waitShort)
+	// She is handing the caller over: hold, reason Transferring.
+	alice.do("choose the hold reason", waitShort, chromedp.SetValue(chromedp.CSS(holdReasonSelSel), "Transferring"))
 	alice.click(holdBtnSel)
 
 	bob.waitText("bob's row after alice's Hold", rowStateSel(s.ID), "Hold", waitShort)
 	alice.waitText("alice's row after her Hold", rowStateSel(s.ID), "Hold", waitShort)
-	alice.waitText("alice's detail after her Hold", detailHoldSel, "On hold", waitShort)
-	if got := f.agent.get(t, s.ID); got.CallState != "Hold" || got.HeldBy != "alice" {
-		t.Errorf("after alice's Hold the server has callState %q heldByUserId %q, want Hold and alice", got.CallState, got.HeldBy)
+	alice.waitText("alice's detail after her Hold", detailCallSel, "Hold", waitShort)
+	alice.waitText("alice's hold reason", detailHoldSel, "Transferring", waitShort)
+	bob.waitText("bob's hold reason badge", rowSel(s.ID)+` [data-testid="hold-reason"]`, "Transferring", waitShort)
+	if got := alice.textOf(detailSel + ` [data-testid="detail-time-in-state"]`); !strings.HasSuffix(got, "held by alice") {
+		t.Errorf("alice's panel says %q about the hold, want it to say who holds the call (held by alice)", got)
+	}
+	if got := f.agent.get(t, s.ID); got.CallState != "Hold" || got.HeldBy != "alice" || got.HoldReason != "Transferring" {
+		t.Errorf("after alice's Hold the server has callState %q heldByUserId %q holdReason %q, want Hold, alice and Transferring",
+			got.CallState, got.HeldBy, got.HoldReason)
 	}
 	bob.screenshot("sees-hold")
 
 	// Bob opens the held call and resumes it.
 	bob.click(rowSel(s.ID))
-	bob.waitText("bob's detail", detailHoldSel, "On hold", waitShort)
+	bob.waitText("bob's detail", detailCallSel, "Hold", waitShort)
 	bob.click(resumeBtnSel)
 	alice.waitText("alice's row after bob's Resume", rowStateSel(s.ID), "Connected", waitShort)
 	alice.waitText("alice's detail after bob's Resume", detailCallSel, "Connected", waitShort)

@@ -36,6 +36,7 @@ const els = {
   detail: $('#detail'),
   chart: $('#chart'),
   legend: $('#chart-legend'),
+  chartWindow: $('#chart-window'),
   conn: $('#conn'),
   connState: $('#conn-state'),
   connDetail: $('#conn-detail'),
@@ -289,6 +290,8 @@ function openBoard(account) {
     account,
     filters,
     onOpen: (id) => openDetail(id),
+    // The chart's legend shows the tiles' own numbers, never an older sample.
+    onCounts: (c) => v.chart?.setCurrent(c),
     onFilters: (f) => setURL((q) => {
       for (const k of FILTER_KEYS) {
         if (f[k] && f[k] !== DEFAULT_FILTERS[k]) q.set(k, f[k]);
@@ -296,7 +299,7 @@ function openBoard(account) {
       }
     }),
   });
-  v.chart = new StateChart(els.chart, els.legend);
+  v.chart = new StateChart(els.chart, els.legend, { windowEl: els.chartWindow });
   const counts = () => (store.loaded ? countStates(store.all()) : null);
   v.chart.start(counts);
   v.detail = new Detail({

@@ -42,8 +42,9 @@ export class Board {
    * @param {object} o.filters        initial filters (see DEFAULT_FILTERS)
    * @param {(id: string) => void} o.onOpen
    * @param {(filters: object) => void} o.onFilters  called when the person changes a filter
+   * @param {(counts: object) => void} [o.onCounts]  called with the tiles' counts whenever they are drawn
    */
-  constructor({ root, store, account, filters, onOpen, onFilters }) {
+  constructor({ root, store, account, filters, onOpen, onFilters, onCounts }) {
     this.root = root;
     this.store = store;
     this.account = account;
@@ -51,7 +52,9 @@ export class Board {
     if (!SORTS[this.filters.sort]) this.filters.sort = 'state';
     this.onOpen = onOpen;
     this.onFilters = onFilters;
+    this.onCounts = onCounts;
     this.rows = new Map(); // id -> {el, version, ended, since, timer, created}
+    this.lastLive = new Map(); // id -> the session's last entry before it ended: where an ended row sorts
     this.focusId = null;
     this.selectedId = null;
     this.scheduled = false;
@@ -212,7 +215,14 @@ export class Board {
     const all = this.store.all();
     this.renderTiles(all, now);
 
-    const visible = all.filter((e) => this.matches(e)).sort(SORTS[this.filters.sort]);
+    // A session that ends keeps the place it had: it is sorted as it was while
+    // live (under "Recently changed" the end itself would otherwise lift it to
+    // the top), stays there struck through, and fades out from there.
+    for (const e of all) if (!e.ended) this.lastLive.set(e.id, e);
+    for (const id of this.lastLive.keys()) if (!this.store.get(id)) this.lastLive.delete(id);
+    const sortKey = (e) => (e.ended && this.lastLive.get(e.id)) || e;
+    const cmp = SORTS[this.filters.sort];
+    const visible = all.filter((e) => this.matches(e)).sort((a, b) => cmp(sortKey(a), sortKey(b)));
     const keep = new Set(visible.map((e) => e.id));
     const active = document.activeElement;
     const hadFocus = active instanceof HTMLElement && this.list.contains(active);
@@ -349,6 +359,7 @@ export class Board {
       if (count.textContent !== n) count.textContent = n;
       if (def.longest) sub.textContent = def.call in oldest ? `longest ${fmtDuration(now - oldest[def.call])}` : '\u00a0';
     }
+    if (this.store.loaded) this.onCounts?.(counts);
   }
 
   renderEmpty(all, visible) {
@@ -461,9 +472,12 @@ export function countStates(entries) {
   return counts;
 }
 
-/** memberStack renders up to four member avatars, then "+N". */
+/**
+ * memberStack renders up to three member avatars side by side, or two and "+N"
+ * when there are more. They do not overlap: two-letter initials stay readable.
+ */
 export function memberStack(members) {
-  const shown = members.slice(0, 4);
+  const shown = members.length > 3 ? members.slice(0, 2) : members;
   const wrap = h('div', { class: 'stack', 'aria-label': members.length ? `${members.length} member${members.length === 1 ? '' : 's'}` : 'No members' });
   for (const m of shown) wrap.append(memberAvatar(m));
   if (members.length > shown.length) wrap.append(h('span', { class: 'avatar avatar-sm more' }, `+${members.length - shown.length}`));

@@ -103,7 +103,8 @@ export class Detail {
 
   build() {
     this.titleEl = h('h2', { id: 'detail-title', class: 'detail-title', tabindex: '-1' }, 'Loading…');
-    this.subEl = h('div', { class: 'detail-sub mono muted', 'data-testid': 'detail-id' }, this.id);
+    this.metaEl = h('div', { class: 'detail-meta' });
+    this.subEl = h('div', { class: 'detail-sub mono muted', 'data-testid': 'detail-id', title: 'Session id' }, this.id);
     this.versionEl = h('span', { class: 'version-pill', 'data-testid': 'detail-version', title: 'Version (sent as If-Match)' });
     this.badgesEl = h('div', { class: 'detail-badges' });
     this.stateClock = h('span', { class: 'detail-clock', 'data-testid': 'detail-time-in-state' });
@@ -153,13 +154,13 @@ export class Detail {
 
     this.root.replaceChildren(
       h('div', { class: 'detail-head' },
-        h('div', { class: 'detail-head-text' }, this.titleEl, this.subEl),
+        h('div', { class: 'detail-head-text' }, this.titleEl, this.metaEl, this.subEl),
         this.versionEl,
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close details (Esc)', title: 'Close (Esc)', 'data-testid': 'detail-close', onclick: () => this.close() }, icon('close'))),
       h('div', { class: 'detail-scroll' },
         h('div', { class: 'detail-state' }, this.badgesEl, this.stateClock),
         this.endedEl,
-        h('section', { class: 'detail-section', 'aria-label': 'Call actions' },
+        this.actionsEl = h('section', { class: 'detail-section', 'aria-label': 'Call actions' },
           h('div', { class: 'actions', role: 'group', 'aria-label': 'Call actions' },
             h('div', { class: 'hold-group' }, this.reasonSel, this.holdBtn), this.resumeBtn, this.endBtn),
           this.viewerNote),
@@ -190,14 +191,26 @@ export class Detail {
     this.titleEl.textContent = s.fromName || s.fromAddress || s.displayName || 'Session';
     this.versionEl.textContent = `v${version}`;
     this.versionEl.dataset.version = String(version);
+    // The state line: what the call is doing now. How it came in (channel,
+    // direction, numbers, customer) goes under the title.
     fill(this.badgesEl,
       badge('call', s.callState),
       s.queueState !== 'None' ? badge('queue', s.queueState) : null,
-      s.callState === 'Hold' ? badge('hold', s.holdReason === 'Transferring' ? 'Transferring' : 'On hold') : null,
-      h('span', { class: 'tag' }, icon({ Voice: 'phone', Chat: 'chat', Fax: 'fax' }[s.channel] ?? 'phone', 'icon icon-sm'), s.channel),
-      h('span', { class: 'tag' }, icon(s.direction === 'Outgoing' ? 'outgoing' : 'incoming', 'icon icon-sm'), s.direction),
+      s.callState === 'Hold' && s.holdReason === 'Transferring' ? badge('hold', 'Transferring') : null,
+    );
+    const from = s.fromName && s.fromAddress ? s.fromAddress : '';
+    const to = s.toAddress || s.destination || s.endpointName || '';
+    fill(this.metaEl,
+      h('span', { class: 'meta-item', title: `${s.direction} ${s.channel}` },
+        icon({ Voice: 'phone', Chat: 'chat', Fax: 'fax' }[s.channel] ?? 'phone', 'icon icon-sm'),
+        icon(s.direction === 'Outgoing' ? 'outgoing' : 'incoming', 'icon icon-sm'),
+        `${s.direction} ${String(s.channel).toLowerCase()}`),
+      from || to ? h('span', { class: 'meta-item mono' }, from, from && to ? ' → ' : '', to) : null,
+      s.customerName ? h('span', { class: 'meta-item meta-customer' }, s.customerName) : null,
     );
     this.endedEl.hidden = !s.ended;
+    // An ended call has nothing left to hold, resume or end: the notice says so.
+    this.actionsEl.hidden = Boolean(s.ended);
 
     // Console data: follow the server while the agent has not typed; otherwise
     // keep their text and say that the server's changed underneath.
@@ -224,13 +237,13 @@ export class Detail {
           m.muted ? h('span', { class: 'tag tag-sm', title: 'Muted' }, icon('muted', 'icon icon-sm'), 'muted') : null),
         h('div', { class: 'muted small mono' }, m.identity || m.endpointId || '')),
       h('span', { class: 'tag' }, m.role ?? 'None'),
-      badge('member', m.callState ?? 'None'))) : [h('li', { class: 'muted' }, 'No members yet.')]));
+      badge('member', m.callState ?? 'None'))) : [h('li', { class: 'muted empty-item' }, 'No members yet.')]));
 
     const log = s.log ?? [];
     this.logCount.textContent = String(log.length);
     this.logEl.replaceChildren(...(log.length ? log.map((e, i) => h('li', { class: `log-entry${!first && i >= prevLog ? ' log-new' : ''}` },
       h('time', { datetime: e.date ?? '', class: 'mono muted', title: fmtDateTime(e.date) }, fmtClock(e.date)),
-      h('span', { class: 'log-msg' }, e.message ?? ''))).reverse() : [h('li', { class: 'muted' }, 'No log entries yet.')]));
+      logMessage(e.message ?? ''))).reverse() : [h('li', { class: 'muted empty-item' }, 'No log entries yet.')]));
 
     this.fieldsEl.replaceChildren(...FIELDS.flatMap(([key, label]) => [
       h('dt', {}, label),
@@ -258,7 +271,8 @@ export class Detail {
     }
     const e = this.store.get(this.id);
     const since = e && e.version === this.version ? e.since : stateStart(s);
-    this.stateClock.textContent = `${s.callState} for ${fmtDuration(Date.now() - since)}`;
+    const by = s.callState === 'Hold' && s.heldByUserId ? ` · held by ${s.heldByUserId}` : '';
+    this.stateClock.textContent = `${s.callState} for ${fmtDuration(Date.now() - since)}${by}`;
   }
 
   syncActions() {
@@ -333,8 +347,16 @@ export class Detail {
     }
   }
 
-  /** act PATCHes fields with If-Match; it returns true when the change was stored. */
-  async act(label, fields, version = this.version) {
+  /**
+   * act PATCHes fields with If-Match; it returns true when the change was stored.
+   * A 412 on console data asks the agent whose text wins (conflict). A call
+   * action (hold, resume, end) is an intent, not an edit of someone's text: on a
+   * 412 the panel reloads and the action is sent once more against the newer
+   * version, so the server's rules decide (a session that ended meanwhile answers
+   * 409, and its message is shown). Any refusal leaves the panel showing the
+   * session as the server has it.
+   */
+  async act(label, fields, version = this.version, { retried = false } = {}) {
     if (!this.canWrite || !this.session || this.busy) return false;
     const id = this.id;
     this.busy = true;
@@ -347,13 +369,34 @@ export class Detail {
       return true;
     } catch (err) {
       if (this.id !== id) return false;
-      if (err.status === 412) return await this.conflict(label, fields);
-      if (err.status !== 401) toast('error', err.message, { title: `${label} failed` });
+      if (err.status === 412 && 'consoleData' in fields) return await this.conflict(label, fields);
+      if (err.status === 412 && !retried) {
+        const latest = await this.reload(id);
+        if (latest && this.id === id) {
+          this.busy = false;
+          return await this.act(label, fields, latest.version, { retried: true });
+        }
+      } else if (err.status === 409 || err.status === 404 || err.status === 412) {
+        await this.reload(id);
+      }
+      if (err.status !== 401 && this.id === id) toast('error', err.message, { title: `${label} failed` });
       return false;
     } finally {
       this.busy = false;
       this.root.removeAttribute('aria-busy');
       if (this.id === id) this.syncActions();
+    }
+  }
+
+  /** reload fetches the session, puts it on the board and in the panel, and returns it (null on failure). */
+  async reload(id) {
+    try {
+      const latest = await this.api.getSession(id);
+      this.store.applyRest(latest.session, latest.version);
+      if (this.id === id && (latest.version ?? 0) > this.version) this.show(latest.session, latest.version);
+      return latest;
+    } catch {
+      return null; // the refusal being reported says enough
     }
   }
 
@@ -414,6 +457,17 @@ function fieldValue(key, v) {
   if (key === 'consoleData') return `${v.length} characters (see Console data)`;
   if (typeof v === 'object') return JSON.stringify(v);
   return h('span', { class: /Id$|Sid$|^id$/.test(key) ? 'mono' : '' }, String(v));
+}
+
+/**
+ * logMessage renders a log entry's text: the server writes state changes as
+ * "callState Ringing -> Connected, queueState Queued -> Connected (by alice)";
+ * the arrows read better as arrows and the author goes aside, muted.
+ */
+function logMessage(text) {
+  const m = /^(.*?)\s*\(by ([^()]+)\)$/s.exec(text);
+  const body = (m ? m[1] : text).replaceAll(' -> ', ' → ');
+  return h('span', { class: 'log-msg' }, body, m ? h('span', { class: 'log-by' }, ` by ${m[2]}`) : null);
 }
 
 function conflictValue(v) {
