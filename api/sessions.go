@@ -319,30 +319,9 @@ func parseListQuery(rawQuery string, cl auth.Claims) (q session.Query, none bool
 	q.PerPage = defaultPerPage
 	q.SortField = session.SortDateCreated
 	q.EndpointIDs = vals["endpointids"]
-	for _, s := range vals["callstate"] {
-		v, err := session.ParseCallState(s)
-		if err != nil {
-			verr.Add("CallState", session.CodeEnum, "'CallState' is invalid: %s", err)
-			break
-		}
-		q.CallStates = append(q.CallStates, v)
-	}
-	for _, s := range vals["queuestate"] {
-		v, err := session.ParseQueueState(s)
-		if err != nil {
-			verr.Add("QueueState", session.CodeEnum, "'QueueState' is invalid: %s", err)
-			break
-		}
-		q.QueueStates = append(q.QueueStates, v)
-	}
-	for _, s := range vals["channel"] {
-		v, err := session.ParseChannel(s)
-		if err != nil {
-			verr.Add("Channel", session.CodeEnum, "'Channel' is invalid: %s", err)
-			break
-		}
-		q.Channels = append(q.Channels, v)
-	}
+	q.CallStates = parseEach(vals["callstate"], "CallState", session.ParseCallState, verr)
+	q.QueueStates = parseEach(vals["queuestate"], "QueueState", session.ParseQueueState, verr)
+	q.Channels = parseEach(vals["channel"], "Channel", session.ParseChannel, verr)
 	if s, ok := last("ended"); ok {
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -441,4 +420,19 @@ func listBody(p session.Page, q session.Query) []byte {
 		TotalPages   int            `json:"totalPages"`
 		HasMorePages bool           `json:"hasMorePages"`
 	}{items, p.Total, (p.Total + per - 1) / per, (q.Page+1)*per < p.Total})
+}
+
+// parseEach parses every value of a list filter, recording the first bad one as
+// a field error.
+func parseEach[T any](vals []string, field string, parse func(string) (T, error), verr *session.ValidationError) []T {
+	var out []T
+	for _, s := range vals {
+		v, err := parse(s)
+		if err != nil {
+			verr.Add(field, session.CodeEnum, "'%s' is invalid: %s", field, err)
+			return out
+		}
+		out = append(out, v)
+	}
+	return out
 }
