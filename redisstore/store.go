@@ -21,14 +21,14 @@ type Config struct {
 	Retention     time.Duration  // how long an ended session is kept; default 24h
 	Now           func() time.Time
 	Logger        *slog.Logger
-	ProbeInterval time.Duration // silence after which a subscription is probed; default 15s
+	ProbeInterval time.Duration // silence after which a subscription is probed; default 5s
 }
 
 const (
 	defaultPrefix        = "sessionhub"
 	defaultStreamMax     = 10000
 	defaultRetention     = 24 * time.Hour
-	defaultProbeInterval = 15 * time.Second
+	defaultProbeInterval = 5 * time.Second
 	accountCacheSize     = 100_000
 )
 
