@@ -128,13 +128,6 @@ func (c *conn) kick() {
 	go c.startWriter()
 }
 
-// signal starts the writer if it has something to do.
-func (c *conn) signal() {
-	c.mu.Lock()
-	c.kick()
-	c.mu.Unlock()
-}
-
 // deliver queues a live update for s, or parks it while s is catching up.
 // It runs on the broadcast path: it never blocks and, in steady state, never
 // allocates.

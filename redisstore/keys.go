@@ -39,15 +39,6 @@ func (k keys) channel(acct string) string {
 // that lost its data never passes for continuity.
 func (k keys) epoch(acct string) string { return k.account(acct) + ":epoch" }
 
-// accountOfChannel is the inverse of channel; ok is false for a foreign name.
-func (k keys) accountOfChannel(ch string) (string, bool) {
-	rest, ok := strings.CutPrefix(ch, k.prefix+":{a:")
-	if !ok {
-		return "", false
-	}
-	return strings.CutSuffix(rest, "}:ch")
-}
-
 // hashTag is the part of key that Redis Cluster hashes: the text between the
 // first '{' and the next '}' when that is not empty, else the whole key.
 func hashTag(key string) string {

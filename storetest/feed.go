@@ -50,10 +50,10 @@ func testAccountSnapshot(t *testing.T, e *env) {
 		t.Fatalf("AccountSnapshot of an empty account: offset: %v", err)
 	}
 	s1 := e.create(t, session.Info{ID: "s1", AccountID: "A1"})
-	s2 := e.create(t, session.Info{ID: "s2", AccountID: "A1"})
+	e.create(t, session.Info{ID: "s2", AccountID: "A1"})
 	e.create(t, session.Info{ID: "s3", AccountID: "A1"})
 	e.create(t, session.Info{ID: "other", AccountID: "A2"})
-	s2 = e.patch(t, "s2", "agent", session.Patch{CallState: ptr(session.CallConnected)})
+	s2 := e.patch(t, "s2", "agent", session.Patch{CallState: ptr(session.CallConnected)})
 	e.update(t, "s3", "agent", session.End())
 
 	snap, err := e.b.AccountSnapshot(ctx, "A1")

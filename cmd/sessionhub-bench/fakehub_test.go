@@ -27,7 +27,6 @@ type fakeHub struct {
 	logs     map[string][][]byte // account → its update messages; the offset is the index
 	subs     map[string][]*fakeConn
 	conns    int
-	closed   bool
 }
 
 type fakeSession struct {
