@@ -192,6 +192,15 @@ func (h *Hub) sweep(now int64) {
 		if ws := c.writeSince.Load(); ws != 0 && now-ws >= int64(h.cfg.WriteTimeout) {
 			// The client stopped reading and its TCP window is full: the
 			// write can only end by closing the connection.
+			// Mark it closed first, so the ping waiting behind that write is
+			// not counted as a missing pong.
+			c.mu.Lock()
+			first := !c.closed
+			c.closeLocked(0, "")
+			c.mu.Unlock()
+			if first {
+				h.stats.writeTimeouts.Add(1)
+			}
 			h.log.Debug("hub: write timed out; closing", "conn", c.id)
 			_ = c.ws.CloseNow()
 			continue

@@ -18,6 +18,7 @@ type Stats struct {
 	SlowClosed     uint64 // connections closed with 4008
 	Expired        uint64 // connections closed with 4001
 	PingTimeouts   uint64 // connections closed for a missing pong
+	WriteTimeouts  uint64 // connections closed because a frame write took longer than WriteTimeout
 	Resets         uint64 // resyncs after the Broker lost continuity
 	Rejected       uint64 // upgrades refused (401, 503)
 }
@@ -28,7 +29,7 @@ type counters struct {
 
 	events, messagesSent, framesSent, bytesSent  atomic.Uint64
 	coalesced, slowClosed, expired, pingTimeouts atomic.Uint64
-	resets, rejected                             atomic.Uint64
+	resets, rejected, writeTimeouts              atomic.Uint64
 }
 
 // Stats returns the hub's current figures.
@@ -47,6 +48,7 @@ func (h *Hub) Stats() Stats {
 		SlowClosed:     s.slowClosed.Load(),
 		Expired:        s.expired.Load(),
 		PingTimeouts:   s.pingTimeouts.Load(),
+		WriteTimeouts:  s.writeTimeouts.Load(),
 		Resets:         s.resets.Load(),
 		Rejected:       s.rejected.Load(),
 	}

@@ -67,8 +67,8 @@ func TestWriteTimeoutCloses(t *testing.T) {
 		}
 	}
 	waitFor(t, "the stalled connection to be dropped", func() bool { return e.hub.Stats().Connections == 0 })
-	if st := e.hub.Stats(); st.PingTimeouts != 0 || st.SlowClosed != 0 {
-		t.Errorf("got %d ping timeouts and %d slow-closed, want the write timeout to have closed it", st.PingTimeouts, st.SlowClosed)
+	if st := e.hub.Stats(); st.WriteTimeouts != 1 || st.PingTimeouts != 0 || st.SlowClosed != 0 {
+		t.Errorf("got %d write timeouts, %d ping timeouts and %d slow-closed, want the write timeout (only) to have closed it", st.WriteTimeouts, st.PingTimeouts, st.SlowClosed)
 	}
 }
 

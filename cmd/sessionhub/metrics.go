@@ -57,6 +57,7 @@ var hubMetrics = []hubMetric{
 	{hubDesc("slow_closed_total", "Connections closed with 4008 for falling too far behind."), prometheus.CounterValue, func(s hub.Stats) float64 { return float64(s.SlowClosed) }},
 	{hubDesc("expired_total", "Connections closed with 4001 when their token expired."), prometheus.CounterValue, func(s hub.Stats) float64 { return float64(s.Expired) }},
 	{hubDesc("ping_timeouts_total", "Connections closed for a missing pong."), prometheus.CounterValue, func(s hub.Stats) float64 { return float64(s.PingTimeouts) }},
+	{hubDesc("write_timeouts_total", "Connections closed because a frame write took longer than the write timeout."), prometheus.CounterValue, func(s hub.Stats) float64 { return float64(s.WriteTimeouts) }},
 	{hubDesc("resets_total", "Resyncs (fresh snapshots) after the broker lost continuity."), prometheus.CounterValue, func(s hub.Stats) float64 { return float64(s.Resets) }},
 	{hubDesc("rejected_total", "WebSocket upgrades refused."), prometheus.CounterValue, func(s hub.Stats) float64 { return float64(s.Rejected) }},
 }
