@@ -25,6 +25,8 @@ type sessionInfo struct {
 	HeldBy      string `json:"heldByUserId"`
 	ConsoleData string `json:"consoleData"`
 	Ended       bool   `json:"ended"`
+	// DateCompleted is set when the session ends.
+	DateCompleted string `json:"dateCompleted"`
 }
 
 // restClient calls a hub's REST API with one bearer token.

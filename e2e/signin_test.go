@@ -85,3 +85,21 @@ func TestExpiredTokenLeadsToSignIn(t *testing.T) {
 	}
 	b.screenshot("expired-while-open")
 }
+
+// TestOneAccountLandsOnItsBoard: a token with a single account opens that
+// account's board directly (no picker), and the account goes into the URL so
+// the board can be bookmarked.
+func TestOneAccountLandsOnItsBoard(t *testing.T) {
+	f := newFixture(t, hubConfig{})
+	s := f.createCall(t, map[string]any{"fromName": "Ida Direct", "callState": "Ringing"})
+	b := newBrowser(t, "alice")
+	b.open(f.hub.Base + "#token=" + f.agentToken)
+	b.waitText("the connection indicator", connSel, "live", waitLong)
+	b.waitText("the row of the account's call", rowStateSel(s.ID), "Ringing", waitShort)
+	if got := b.textOf(`[data-testid="current-account"]`); got != f.account {
+		t.Errorf("the top bar names account %q, want %q", got, f.account)
+	}
+	if q := eval[string](b, `location.search`); !strings.Contains(q, "account="+f.account) {
+		t.Errorf("the URL's query is %q, want account=%s in it (a bookmarkable board)", q, f.account)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/redis/go-redis/v9"
 	"github.com/sessionhub/sessionhub/internal/redistest"
 	"github.com/sessionhub/sessionhub/redisstore"
 	"github.com/sessionhub/sessionhub/session"
@@ -255,4 +256,65 @@ func TestRedisRestart(t *testing.T) {
 	if got := e.hub.Stats().Resets; got == 0 {
 		t.Error("got 0 resets, want at least 1")
 	}
+}
+
+// TestAccountSubscriptionFollowsLocalSubscribers: the hub SSUBSCRIBEs an
+// account's shard channel once, on its first local subscriber (account or
+// session channel), keeps it while any remains, and releases it with the last,
+// whether that one unsubscribes or disconnects.
+func TestAccountSubscriptionFollowsLocalSubscribers(t *testing.T) {
+	t.Parallel()
+	url, prefix := redistest.URL(t)
+	e := newEnv(t, newRedisStore(t, url, prefix), testConfig())
+	mustCreate(t, e.store, "s1", "A")
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(opt)
+	t.Cleanup(func() { rc.Close() })
+	channel := prefix + ":{a:A}:ch"
+	subscribers := func() int64 {
+		t.Helper()
+		n, err := rc.PubSubShardNumSub(context.Background(), channel).Result()
+		if err != nil {
+			t.Fatalf("PUBSUB SHARDNUMSUB %s: %v", channel, err)
+		}
+		return n[channel]
+	}
+	wantSubscribers := func(what string, want int64) {
+		t.Helper()
+		waitFor(t, fmt.Sprintf("%s: %d subscriber(s) of %s", what, want, channel), func() bool { return subscribers() == want })
+	}
+
+	if got := subscribers(); got != 0 {
+		t.Fatalf("before any WebSocket: %d subscribers of %s, want 0", got, channel)
+	}
+	tok := token(t, "u1", []string{"A"}, time.Hour)
+	c1 := e.dial(t, tok)
+	c1.welcome()
+	c1.subscribe("1", "account:A", "")
+	wantSubscribers("after the first account subscriber", 1)
+	c1.subscribe("2", "session:s1", "")
+	c2 := e.dial(t, tok)
+	c2.welcome()
+	c2.subscribe("1", "account:A", "")
+	if got := subscribers(); got != 1 {
+		t.Errorf("with three local subscribers: %d subscriptions of %s, want 1 (one per hub)", got, channel)
+	}
+
+	c1.send(map[string]string{"type": "unsubscribe", "id": "3", "channel": "account:A"})
+	c1.expect("unsubscribed")
+	c2.ws.CloseNow()
+	// session:s1 on c1 still needs the account's events.
+	v := mustPatch(t, e.store, "s1", "still flowing")
+	if u := c1.expect("update"); u.Version != v.Version {
+		t.Errorf("session channel after the others left: got %s, want version %d", u.raw, v.Version)
+	}
+	if got := subscribers(); got != 1 {
+		t.Errorf("with a session channel left: %d subscriptions of %s, want 1", got, channel)
+	}
+	c1.send(map[string]string{"type": "unsubscribe", "id": "4", "channel": "session:s1"})
+	c1.expect("unsubscribed")
+	wantSubscribers("after the last local subscriber left", 0)
 }

@@ -63,6 +63,20 @@ func TestRedisDownAtStart(t *testing.T) {
 	if status, _, _ := request(t, http.MethodGet, h.URL+"/readyz", "", ""); status != http.StatusServiceUnavailable {
 		t.Errorf("readyz with Redis down: %d, want 503", status)
 	}
+	// A write that cannot be stored is a 503 with Retry-After, never a success.
+	tok, err := mintToken([]byte("redis-down-secret-0123456789abcd"), "ops", "", []string{"acme-1"}, "service", time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct{ method, path, body string }{
+		{http.MethodPost, "/sessions", `{"id":"d1","accountId":"acme-1"}`},
+		{http.MethodPatch, "/sessions/d1", `{"consoleData":"lost?"}`},
+	} {
+		status, hdr, body := request(t, w.method, h.URL+w.path, tok, w.body)
+		if status != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
+			t.Errorf("%s %s with Redis down: %d (Retry-After %q) %s, want 503 with Retry-After", w.method, w.path, status, hdr.Get("Retry-After"), body)
+		}
+	}
 	srv.Restart(t)
 	eventually(t, 15*time.Second, "readyz turns 200 once Redis is up", func() bool {
 		status, _, _ := request(t, http.MethodGet, h.URL+"/readyz", "", "")

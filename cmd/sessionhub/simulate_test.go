@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sessionhub/sessionhub/session"
 )
 
 // TestSimulateCreatesAndEndsSessions runs the simulator against an in-process
@@ -42,6 +46,33 @@ func TestSimulateCreatesAndEndsSessions(t *testing.T) {
 	// Played calls leave a trail: log entries and notes.
 	if n := listCount(t, h, h.Token, "callState=Disconnected"); n != ended {
 		t.Errorf("%d disconnected sessions, want all %d ended ones", n, ended)
+	}
+	status, _, body := request(t, http.MethodGet, h.URL+"/sessions?ended=true&countPerPage=1000", h.Token, "")
+	if status != http.StatusOK {
+		t.Fatalf("list ended sessions: %d %s", status, body)
+	}
+	var page struct {
+		Items []session.Info `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(body), &page); err != nil {
+		t.Fatalf("list ended sessions: %v", err)
+	}
+	var withMembers, withLog, withNotes int
+	for _, s := range page.Items {
+		if len(s.Members) > 0 {
+			withMembers++
+		}
+		if len(s.Log) >= 2 {
+			withLog++
+		}
+		if s.ConsoleData != "" {
+			withNotes++
+		}
+	}
+	t.Logf("%d ended calls: %d with members, %d with a log, %d with notes", len(page.Items), withMembers, withLog, withNotes)
+	if withMembers == 0 || withLog == 0 || withNotes == 0 {
+		t.Errorf("of %d ended calls, %d have members, %d a log of 2 or more entries, %d console notes; want some of each",
+			len(page.Items), withMembers, withLog, withNotes)
 	}
 }
 
