@@ -109,6 +109,11 @@ func parseInput(contentType string, body []byte, rawQuery string) (*input, error
 				return nil, err
 			}
 		case mediaType == "application/x-www-form-urlencoded":
+			if t := bytes.TrimSpace(body); t[0] == '{' || t[0] == '[' {
+				// curl -d sends JSON as a form unless told otherwise; binding it as
+				// a form would bind nothing and answer 200 with nothing changed.
+				return nil, newError(errBadRequest, "the body looks like JSON but Content-Type is application/x-www-form-urlencoded (curl -d sends that by default); send Content-Type: application/json.")
+			}
 			pairs, err := queryPairs(string(body))
 			if err != nil {
 				return nil, newError(errBadRequest, "the form body is not valid application/x-www-form-urlencoded: %s", err)

@@ -258,3 +258,19 @@ func TestHeaderSpelling(t *testing.T) {
 		t.Errorf("the challenge is sent twice:\n%s", head)
 	}
 }
+
+// TestJSONSentAsFormIsRefused: curl -d '{"callState":"Hold"}' sends a form
+// content type; binding it as a form would silently change nothing.
+func TestJSONSentAsFormIsRefused(t *testing.T) {
+	e := newEnv(t)
+	before := e.seed(t, "s1", "A")
+	tok := bearer(e.token(t, auth.RoleAgent, "A"))
+	r := e.req(t, "PATCH", "/sessions/s1", `{"callState":"Hold"}`, tok, "Content-Type: application/x-www-form-urlencoded")
+	wantStatus(t, r, 400)
+	wantContains(t, r.body, "Content-Type: application/json")
+	if got := e.get(t, "s1"); got.Version != before.Version {
+		t.Errorf("version %d after a refused write, want %d", got.Version, before.Version)
+	}
+	r = e.req(t, "PATCH", "/sessions/s1", `callState=Hold`, tok, "Content-Type: application/x-www-form-urlencoded")
+	wantStatus(t, r, 200)
+}
