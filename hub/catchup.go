@@ -171,7 +171,7 @@ func (h *Hub) resync(k chanKey, subs []*sub) {
 		c.mu.Unlock()
 	}
 	for len(ts) > 0 {
-		snap, err := h.snapshotRetry(k)
+		snap, err := h.snapshotRetry(k, ts[0].s.account)
 		if err != nil {
 			return // shutting down
 		}
@@ -200,15 +200,20 @@ func (h *Hub) resync(k chanKey, subs []*sub) {
 // snapshotRetry reads k's snapshot, retrying with backoff while the store
 // fails, until the hub shuts down. A session that no longer exists (its data
 // expired or was lost) gives an empty snapshot.
-func (h *Hub) snapshotRetry(k chanKey) (session.Snapshot, error) {
+func (h *Hub) snapshotRetry(k chanKey, account string) (session.Snapshot, error) {
 	wait := 50 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(h.ctx, commandTimeout)
 		snap, err := h.snapshot(ctx, k)
-		cancel()
 		if errors.Is(err, session.ErrNotFound) {
-			return session.Snapshot{Sessions: []session.Entry{}}, nil
+			// The session is gone (retention, or the store lost its data): an
+			// empty snapshot at its account's offset, so since still works.
+			var acct session.Snapshot
+			if acct, err = h.cfg.Feed.AccountSnapshot(ctx, account); err == nil {
+				snap = session.Snapshot{Offset: acct.Offset, Sessions: []session.Entry{}}
+			}
 		}
+		cancel()
 		if err == nil {
 			return snap, nil
 		}
