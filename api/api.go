@@ -32,6 +32,11 @@ type Config struct {
 	// a body that stalls), so a stalled client cannot hold a goroutine forever.
 	// /ws is exempt: the hub keeps its own heartbeat. Default 30s.
 	IOTimeout time.Duration
+	// RateLimit bounds each user's (token sub's) requests a second on
+	// /sessions routes, with bursts of RateBurst (default 2×RateLimit); past it
+	// a request gets 429 with Retry-After. 0 means no limit.
+	RateLimit float64
+	RateBurst int
 }
 
 // DefaultIOTimeout is Config.IOTimeout's default.
@@ -57,6 +62,7 @@ type api struct {
 	ioLimit time.Duration
 	metrics *httpMetrics
 	engine  *gin.Engine
+	limit   *limiter // nil: no rate limit
 }
 
 // New returns the HTTP handler of the whole service: the REST API of DESIGN §2,
@@ -84,6 +90,7 @@ func New(cfg Config) http.Handler {
 		cfg.Logger.Warn("api: no authenticator configured: every /sessions request will be refused")
 	}
 	a := &api{
+		limit:   newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
 		store:   cfg.Store,
 		auth:    cfg.Auth,
 		limits:  cfg.Limits.Defaults(),

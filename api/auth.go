@@ -26,6 +26,9 @@ func (a *api) authenticate(c *gin.Context) {
 	default:
 		var cl auth.Claims
 		cl, err = a.auth.Verify(tok)
+		if err == nil && a.limit != nil && !a.limit.allow(cl.Subject) {
+			err = errRateLimited
+		}
 		if err == nil {
 			c.Set(ctxClaims, cl)
 			c.Next()

@@ -33,6 +33,8 @@ type serveConfig struct {
 	MaxConsoleData  int64
 	MaxLogMessage   int64
 	MaxIDLength     int
+	RateLimit       int // requests a second per user; 0 = no limit
+	RateBurst       int // 0 = twice RateLimit
 }
 
 // maxIDLengthCap bounds --max-id-length: ids become Redis keys and URL paths.
@@ -67,6 +69,8 @@ func serveFlags(c *serveConfig) *flags {
 	f.Size(&c.MaxConsoleData, "max-console-data", 64<<10, "largest consoleData a session may hold")
 	f.Size(&c.MaxLogMessage, "max-log-message", 4<<10, "largest message of one log entry")
 	f.Int(&c.MaxIDLength, "max-id-length", 128, 1, "longest session or account id, in characters of A-Z a-z 0-9 . _ : @ -")
+	f.Int(&c.RateLimit, "rate-limit", 0, 0, "REST requests a second each user (token sub) may make on average, past which they get 429; 0 is no limit")
+	f.Int(&c.RateBurst, "rate-burst", 0, 0, "how many requests a user may make at once under --rate-limit; 0 is twice the rate")
 	return f
 }
 

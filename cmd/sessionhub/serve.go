@@ -103,6 +103,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	apiCfg := api.Config{
 		Store: store, Auth: authn, Limits: limits, MaxBodyBytes: cfg.MaxBody,
+		RateLimit: float64(cfg.RateLimit), RateBurst: cfg.RateBurst,
 		Ready: ready, Live: h, UI: web.Handler(), Registerer: reg,
 		Logger: log.With("component", "api"),
 	}

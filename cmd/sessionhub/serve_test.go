@@ -210,3 +210,17 @@ func TestServeLimitFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestServeRateLimitFlags(t *testing.T) {
+	h := startHub(t, []string{"--rate-limit", "1", "--rate-burst", "3"}, nil)
+	codes := map[int]int{}
+	for range 6 {
+		status, _, _ := request(t, http.MethodGet, h.URL+"/sessions", h.Token, "")
+		codes[status]++
+	}
+	// A burst of 3 at 1/s: six requests made at once get at least two 429s
+	// (even if the run took a few seconds), and never more than three.
+	if codes[http.StatusTooManyRequests] < 2 || codes[http.StatusOK] < 3 || codes[http.StatusOK]+codes[http.StatusTooManyRequests] != 6 {
+		t.Errorf("six requests under --rate-limit 1 --rate-burst 3 got %v, want 3 to 4 OK and the rest 429", codes)
+	}
+}
