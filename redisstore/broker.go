@@ -32,6 +32,7 @@ type broker struct {
 	wg      sync.WaitGroup
 	closed  bool
 	probeTO time.Duration
+	began   time.Time // the origin of now
 }
 
 func newBroker(s *Store) *broker {
@@ -41,6 +42,7 @@ func newBroker(s *Store) *broker {
 		cluster: cluster,
 		subs:    make(map[int]*sub),
 		probeTO: max(s.cfg.ProbeInterval/3, 50*time.Millisecond),
+		began:   time.Now(),
 	}
 }
 

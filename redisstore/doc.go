@@ -70,17 +70,31 @@
 // once Redis confirms the SSUBSCRIBE. When a connection fails, the group
 // reconnects with a capped backoff, subscribes every wanted channel again and
 // calls HandleReset for each account as its confirmation arrives, before any of
-// its new events. A group silent for ProbeInterval publishes a probe on one of
-// its channels; if nothing comes back within a third of the interval, the
-// connection is restarted. Ready reports false while any wanted subscription is
-// not confirmed.
+// its new events. Two checks find a connection that stays open but no longer
+// delivers. The echo watch: every write by this Store publishes its event on
+// the account's channel, so when the account is confirmed on a connection and
+// that connection hears nothing at all for EchoTimeout (default 1s) after the
+// write began, while its reader is waiting on it (a reader busy in the handler
+// has the event in its buffer), the connection is restarted. It costs a write
+// two short locks and a few atomics, and a timer per EchoTimeout at most. The
+// probe, for quiet accounts: a group silent for ProbeInterval publishes a probe
+// on one of its channels; if nothing comes back within a third of the
+// interval, the connection is restarted. Ready reports false while any wanted
+// subscription is not confirmed, so from a restart until the resubscription.
 //
 // On a Cluster, a failed subscription connection also has the client reload
 // its slot map, so a resharded account's subscription follows its slot to the
 // new owner at once (Redis drops shard subscriptions of a slot that moves). On
 // Sentinel, go-redis moves commands to a promoted master but not an open
-// subscription; the probe, published through the command path, then no
-// longer comes back and the broker resubscribes on the new master.
+// subscription, which stays on the old master and hears nothing while that
+// server is up. The first write stored on the new master is then not heard
+// back, and the echo watch resubscribes on the new master about EchoTimeout
+// later, with a reset; without writes the probe (published through the
+// command path) does the same. Left alone, the subscription would recover
+// silently once Sentinel makes the old master a replica (published events
+// replicate), but the events in between would be lost without a reset. The
+// watch only asks that something arrive after the write, so a demotion within
+// EchoTimeout of the first write on the new master can still hide that gap.
 //
 // # Errors
 //

@@ -130,7 +130,7 @@ func (r *recorder) waitFor(tb testing.TB, what string, cond func(events []sessio
 }
 
 // runBroker runs s's broker with r until the test ends.
-func runBroker(tb testing.TB, s *Store, r *recorder) {
+func runBroker(tb testing.TB, s *Store, r session.EventHandler) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

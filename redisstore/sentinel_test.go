@@ -74,14 +74,15 @@ func TestSentinelMasterRestart(t *testing.T) {
 
 // TestSentinelFailover: when the sentinel promotes the replica, the Store
 // follows it. go-redis moves commands to the new master but leaves the
-// subscription on the old one, which hears nothing more; the silence probe
-// (published through the command path, so to the new master) does not come
-// back, and the broker resubscribes on the new master and resets the account.
-// Then writes land on the new master, continuing its versions, and their
-// events arrive live.
+// subscription on the old one, which (still up) hears nothing more. The first
+// write stored on the new master is not heard back within EchoTimeout, so the
+// broker resubscribes on the new master and resets the account within about a
+// second, not after the probe (a minute here, so the test fails without the
+// echo watch). Then writes land on the new master, continuing its versions,
+// and their events arrive live.
 func TestSentinelFailover(t *testing.T) {
 	sn := redistest.StartSentinelWithReplica(t)
-	s := openURL(t, sn.URL(), Config{Prefix: nextPrefix("s"), ProbeInterval: 300 * time.Millisecond})
+	s := openURL(t, sn.URL(), Config{Prefix: nextPrefix("s"), ProbeInterval: time.Minute})
 	r := newRecorder()
 	runBroker(t, s, r)
 	if err := s.Subscribe(testCtx(t), "A1"); err != nil {
@@ -96,25 +97,36 @@ func TestSentinelFailover(t *testing.T) {
 	})
 
 	sn.Failover(t)
-	r.waitFor(t, "HandleReset(A1) after the failover", func(_ []session.Event, resets []string) bool {
-		return slices.Contains(resets, "A1")
-	})
-	poll(t, "Ready after the failover", func() bool { return s.Ready() == nil })
 	// Writes that reached the old master in the moment before go-redis heard
 	// of the switch are lost with it (Sentinel's asynchronous replication);
 	// once the client has switched, a write is stored on the new master.
 	newMaster := sn.Master.Client(t)
-	var v session.Versioned
-	poll(t, "a write to be stored on the new master", func() bool {
-		console := "after failover"
-		var err error
-		v, err = s.Update(testCtx(t), "s1", session.Cond{}, "u", session.Patch{ConsoleData: &console}.Mutation())
+	update := func(console string) (session.Versioned, bool) {
+		v, err := s.Update(testCtx(t), "s1", session.Cond{}, "u", session.Patch{ConsoleData: &console}.Mutation())
 		if err != nil {
-			return false
+			return v, false
 		}
 		got, err := newMaster.HGet(testCtx(t), s.k.state("A1", "s1"), "v").Result()
-		return err == nil && got == strconv.FormatInt(v.Version, 10)
+		return v, err == nil && got == strconv.FormatInt(v.Version, 10)
+	}
+	poll(t, "a write to be stored on the new master", func() bool {
+		_, ok := update("after failover")
+		return ok
 	})
+	switched := time.Now()
+	r.waitFor(t, "HandleReset(A1) after the failover", func(_ []session.Event, resets []string) bool {
+		return slices.Contains(resets, "A1")
+	})
+	took := time.Since(switched)
+	t.Logf("resubscribed on the new master %v after the first write there", took)
+	if took > 3*time.Second {
+		t.Fatalf("resubscribed %v after the first write on the new master, want about EchoTimeout (1s)", took)
+	}
+	poll(t, "Ready after the failover", func() bool { return s.Ready() == nil })
+	v, ok := update("live again")
+	if !ok {
+		t.Fatalf("a write after the resubscription was not stored on the new master (version %d)", v.Version)
+	}
 	r.waitFor(t, "the new master's event", func(ev []session.Event, _ []string) bool {
 		return ev[len(ev)-1].Version == v.Version && string(ev[len(ev)-1].Session) == string(v.Info.Marshal())
 	})

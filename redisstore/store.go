@@ -22,6 +22,9 @@ type Config struct {
 	Now           func() time.Time
 	Logger        *slog.Logger
 	ProbeInterval time.Duration // silence after which a subscription is probed; default 5s
+	// EchoTimeout is how long a subscription may stay silent after this Store
+	// published an event on it before it is restarted; default 1s.
+	EchoTimeout time.Duration
 }
 
 const (
@@ -51,6 +54,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ProbeInterval <= 0 {
 		c.ProbeInterval = defaultProbeInterval
+	}
+	if c.EchoTimeout <= 0 {
+		c.EchoTimeout = defaultEchoTimeout
 	}
 	return c
 }

@@ -32,6 +32,7 @@ type sub struct {
 
 	mu      sync.Mutex
 	ps      *redis.PubSub // the live connection; nil between connections
+	watch   *echoWatch    // ps's echo watch; nil between connections
 	chans   map[string]*chanState
 	pending map[string]int
 }
@@ -182,12 +183,14 @@ func (u *sub) session(ctx context.Context, h session.EventHandler) (healthy bool
 		st.confirmed = false
 		u.pending[ch] = 1
 	}
-	u.ps = ps
+	w := &echoWatch{b: u.b, ps: ps, timeout: u.b.s.cfg.EchoTimeout}
+	u.ps, u.watch = ps, w
 	err = ps.SSubscribe(ctx, names...)
 	u.mu.Unlock()
 	defer func() {
+		w.done.Store(true)
 		u.mu.Lock()
-		u.ps = nil
+		u.ps, u.watch = nil, nil
 		for _, st := range u.chans {
 			st.confirmed = false
 		}
@@ -209,10 +212,15 @@ func (u *sub) session(ctx context.Context, h session.EventHandler) (healthy bool
 				return healthy, errProbeLost
 			}
 		}
+		w.receiving()
 		msg, err := ps.ReceiveTimeout(ctx, wait)
+		w.received(err == nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return healthy, ctx.Err()
+			}
+			if w.lost.Load() {
+				return healthy, errEchoLost
 			}
 			if !isTimeout(err) {
 				return healthy, err

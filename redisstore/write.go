@@ -108,6 +108,9 @@ func (s *Store) cas(ctx context.Context, expected int64, next session.Versioned,
 		ended = "1"
 	}
 	keys := []string{s.k.state(acct, id), s.k.active(acct), s.k.all(acct), s.k.log(acct), s.k.channel(acct), s.k.epoch(acct)}
+	// start precedes the event's publication: anything a subscription hears
+	// after it proves the subscription delivers (see echoWatch).
+	start := s.broker.now()
 	res, err := s.sc.cas.Run(ctx, s.rdb, keys,
 		strconv.FormatInt(expected, 10), strconv.FormatInt(next.Version, 10), info.Marshal(), id, ended,
 		created, s.cfg.Retention.Milliseconds(), s.cfg.StreamMax,
@@ -117,6 +120,7 @@ func (s *Store) cas(ctx context.Context, expected int64, next session.Versioned,
 	}
 	if len(res) >= 2 {
 		if ok, _ := res[0].(int64); ok == 1 {
+			s.broker.wrote(keys[4], start)
 			return nil
 		}
 		if why, _ := res[1].(string); why == "exists" {
