@@ -16,8 +16,10 @@ const (
 	StatusSlowConsumer websocket.StatusCode = 4008 // the queue overflowed
 )
 
-// conn is one WebSocket connection. Its reader goroutine runs the commands.
-// Its writer goroutine exists only while there is something to write: it is
+// conn is one WebSocket connection. Its reader goroutine waits, in a shallow
+// frame, for the client's bytes; a read goroutine that lives only while they
+// come reads the messages and runs the commands (see idleConn). Its writer
+// goroutine exists only while there is something to write: it is
 // started when the queue gains a message and ends once it has drained it, so
 // an idle connection has one goroutine. Pings, token expiry and write
 // timeouts are driven by the hub's one janitor, which only sets flags here.
@@ -25,13 +27,19 @@ type conn struct {
 	h  *Hub
 	ws *websocket.Conn
 	fw *frameWriter // under ws's bufio.Writer; nil when the upgrade did not go through slimWriter
+	ic *idleConn    // what ws reads from; nil when the upgrade did not go through slimWriter
 	// startWriter is c.writeLoop, made once: a go statement with a method
 	// value made on the spot allocates, and a writer starts per burst.
 	startWriter func()
-	id          string
-	user        string
+	// startRead is c.readAvailableAsync, made once for the same reason; the
+	// reader waits on reading for it and finds its result in readOK.
+	startRead func()
+	reading   sync.WaitGroup
+	readOK    bool
+	id        string
+	user      string
 
-	// Reader goroutine only.
+	// Read goroutine only (one at a time).
 	accounts []string // the token's accounts; of its claims, only these and the expiry matter after the upgrade
 	subs     subSet
 
@@ -90,16 +98,18 @@ type pendingEvent struct {
 	session string
 }
 
-func newConn(h *Hub, ws *websocket.Conn, fw *frameWriter, id string, claims auth.Claims) *conn {
+func newConn(h *Hub, ws *websocket.Conn, sw *slimWriter, id string, claims auth.Claims) *conn {
 	c := &conn{
 		h:        h,
 		ws:       ws,
-		fw:       fw,
+		fw:       sw.fw,
+		ic:       sw.ic,
 		id:       id,
 		user:     claims.Subject,
 		accounts: claims.Accounts,
 	}
 	c.startWriter = c.writeLoop
+	c.startRead = c.readAvailableAsync
 	c.expires.Store(claims.Expires.UnixNano())
 	c.nextPing.Store(time.Now().Add(h.cfg.PingInterval).UnixNano())
 	return c
@@ -307,7 +317,12 @@ func (c *conn) writeLoop() {
 			c.spare = nil
 			c.mu.Unlock()
 			if closed && code != 0 {
-				// Close sends the code and waits (bounded) for the client's reply.
+				// Close sends the code and waits (bounded) for the client's
+				// reply, reading it itself when the reader is idle: those
+				// reads must block.
+				if c.ic != nil {
+					c.ic.closing.Store(true)
+				}
 				_ = c.ws.Close(code, reason)
 			}
 			return

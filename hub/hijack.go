@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -23,9 +22,10 @@ const (
 )
 
 // slimWriter wraps the upgrade's ResponseWriter so that Hijack returns small
-// buffers. fw is set once Hijack has run.
+// buffers. ic and fw are set once Hijack has run.
 type slimWriter struct {
 	http.ResponseWriter
+	ic *idleConn
 	fw *frameWriter
 }
 
@@ -55,20 +55,18 @@ func (w *slimWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		nc.Close()
 		return nil, nil, err
 	}
-	br := bufio.NewReaderSize(nc, readBufSize)
+	// The client's first frames may have come with the handshake: idleConn
+	// returns them first. br buffers nothing, so coder/websocket, which
+	// rereads what br has buffered and then the returned conn, reads every
+	// byte through idleConn.
+	var ahead []byte
 	if n := brw.Reader.Buffered(); n > 0 {
-		// The client's first frames came with the handshake. They must be
-		// buffered in br itself: coder/websocket keeps what br has buffered
-		// and reads the rest from nc.
-		ahead, _ := brw.Reader.Peek(n)
-		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), nc), max(readBufSize, n))
-		if _, err := br.Peek(n); err != nil {
-			nc.Close()
-			return nil, nil, err
-		}
+		b, _ := brw.Reader.Peek(n)
+		ahead = bytes.Clone(b)
 	}
+	w.ic = newIdleConn(nc, ahead)
 	w.fw = &frameWriter{conn: nc}
-	return nc, bufio.NewReadWriter(br, bufio.NewWriterSize(w.fw, writeBufSize)), nil
+	return w.ic, bufio.NewReadWriter(bufio.NewReaderSize(w.ic, readBufSize), bufio.NewWriterSize(w.fw, writeBufSize)), nil
 }
 
 // underlyingHijacker finds the Hijacker under rw, following Unwrap as

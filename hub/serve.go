@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -54,7 +55,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(h.cfg.MaxMessageBytes)
-	c := newConn(h, ws, sw.fw, uuid.NewString(), claims)
+	c := newConn(h, ws, sw, uuid.NewString(), claims)
 	if !h.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "server going away: reconnect elsewhere")
 		return
@@ -90,17 +91,78 @@ func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
 // readLoop reads the client's frames and runs the commands in them, one after
 // another, until the connection ends. A frame may hold several commands
 // separated by "\n", as the server's frames do.
+//
+// Where the socket can be waited on (see idleConn), the frames are read and
+// run on a goroutine that lives only while bytes come, and this goroutine,
+// which an idle connection keeps, waits in a shallow frame between them.
 func (c *conn) readLoop() {
+	if c.ic == nil || c.ic.rc == nil {
+		c.readBlocking()
+		return
+	}
+	for {
+		c.reading.Add(1)
+		go c.startRead()
+		c.reading.Wait()
+		if !c.readOK {
+			return
+		}
+		if err := c.ic.waitReadable(); err != nil {
+			c.h.log.Debug("hub: read ended", "conn", c.id, "err", err)
+			return
+		}
+	}
+}
+
+// readAvailableAsync is readAvailable for the read goroutine: it leaves the
+// result in readOK for readLoop, which waits on reading.
+func (c *conn) readAvailableAsync() {
+	defer c.reading.Done()
+	c.readOK = c.readAvailable()
+}
+
+// readAvailable reads and runs messages until none is waiting. It reports
+// false when the connection has ended.
+func (c *conn) readAvailable() bool {
+	c.ic.armed.Store(true)
+	defer c.ic.armed.Store(false)
+	for {
+		typ, data, err := c.ws.Read(context.Background())
+		if errors.Is(err, errReadIdle) {
+			return true
+		}
+		if !c.handleMessage(typ, data, err) {
+			return false
+		}
+	}
+}
+
+// handleMessage runs one message Read returned; it reports false when err
+// ended the connection.
+func (c *conn) handleMessage(typ websocket.MessageType, data []byte, err error) bool {
+	if err != nil {
+		c.h.log.Debug("hub: read ended", "conn", c.id, "status", websocket.CloseStatus(err), "err", err)
+		return false
+	}
+	if typ != websocket.MessageText {
+		c.sendError("", CodeBadRequest, "binary frames are not accepted: send JSON commands in text frames")
+		return true
+	}
+	c.handleFrame(data)
+	return true
+}
+
+// readBlocking is readLoop where the socket cannot be waited on: the reader
+// blocks in Read.
+func (c *conn) readBlocking() {
 	for {
 		// A context without Done: the read blocks until a frame comes or the
 		// connection closes, and costs no timer per read.
 		typ, data, err := c.ws.Read(context.Background())
-		if err != nil {
-			c.h.log.Debug("hub: read ended", "conn", c.id, "status", websocket.CloseStatus(err), "err", err)
-			return
-		}
-		if typ != websocket.MessageText {
-			c.sendError("", CodeBadRequest, "binary frames are not accepted: send JSON commands in text frames")
+		if err != nil || typ != websocket.MessageText {
+			if !c.handleMessage(typ, data, err) {
+				return
+			}
 			continue
 		}
 		// The commands run on a goroutine of their own, one frame at a
