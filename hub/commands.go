@@ -73,14 +73,27 @@ func (c *conn) handle(line []byte) {
 
 // idOf recovers a command's id from a command that failed to decode as a
 // whole, so the client can match the error to its request.
+// A numeric id (`"id":7`) comes back as its digits, so the client can still
+// match the error that says ids are strings.
 func idOf(line []byte) string {
 	var v struct {
-		ID string `json:"id"`
+		ID json.RawMessage `json:"id"`
 	}
-	if json.Unmarshal(line, &v) != nil || len(v.ID) > maxCommandID {
+	if json.Unmarshal(line, &v) != nil {
 		return ""
 	}
-	return v.ID
+	var id string
+	if json.Unmarshal(v.ID, &id) != nil {
+		var n json.Number
+		if json.Unmarshal(v.ID, &n) != nil {
+			return ""
+		}
+		id = n.String()
+	}
+	if len(id) > maxCommandID {
+		return ""
+	}
+	return id
 }
 
 func describeJSONError(err error) string {

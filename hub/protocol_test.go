@@ -205,7 +205,7 @@ func runProtocol(t *testing.T, open func(t *testing.T) backend) {
 		for _, tc := range []struct{ name, cmd, id string }{
 			{"not json", `{"type":`, ""},
 			{"not an object", `[1,2]`, ""},
-			{"number id", `{"type":"ping","id":7}`, ""},
+			{"number id", `{"type":"ping","id":7}`, "7"},
 			{"no type", `{"id":"1"}`, "1"},
 			{"unknown type", `{"type":"publish","id":"2"}`, "2"},
 			{"no id", `{"type":"subscribe","channel":"account:A"}`, ""},
