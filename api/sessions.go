@@ -196,7 +196,7 @@ func (a *api) pathID(c *gin.Context) (string, bool) {
 // sendSession answers with a session and its version as the ETag.
 func (a *api) sendSession(c *gin.Context, status int, v session.Versioned) {
 	setHeader(c, "ETag", etag(v.Version))
-	a.writeJSON(c, status, v.Info.Marshal())
+	a.writeJSON(c, status, v.Marshal())
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }

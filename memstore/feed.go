@@ -27,7 +27,7 @@ func (s *Store) AccountSnapshot(ctx context.Context, accountID string) (session.
 	offset := s.offset(a.seq)
 	items := make([]item, 0, len(a.active))
 	for _, sl := range a.active {
-		items = append(items, item{sl.v.Info.DateCreated, sl.v.Info.ID, session.Entry{Version: sl.v.Version, Session: sl.json}})
+		items = append(items, item{sl.v.Info.DateCreated, sl.v.Info.ID, session.Entry{Version: sl.v.Version, Session: sl.v.JSON}})
 	}
 	a.mu.Unlock()
 	// Oldest first, so a dashboard shows calls in the order they came.
@@ -61,7 +61,7 @@ func (s *Store) SessionSnapshot(ctx context.Context, sessionID string) (string, 
 	}
 	return a.id, session.Snapshot{
 		Offset:   s.offset(a.seq),
-		Sessions: []session.Entry{{Version: sl.v.Version, Session: sl.json}},
+		Sessions: []session.Entry{{Version: sl.v.Version, Session: sl.v.JSON}},
 	}, nil
 }
 

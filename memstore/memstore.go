@@ -67,9 +67,8 @@ type account struct {
 // guarded by the account's mu and replaced, never changed in place.
 type slot struct {
 	wmu     sync.Mutex
-	v       session.Versioned
-	json    []byte
-	expires time.Time // zero while the session is active
+	v       session.Versioned // v.JSON always set: snapshots and events carry it
+	expires time.Time         // zero while the session is active
 }
 
 // New makes an empty Store with a fresh random epoch, so offsets of an

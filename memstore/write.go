@@ -17,7 +17,7 @@ func (s *Store) Create(ctx context.Context, in session.Info) (session.Versioned,
 		return session.Versioned{}, session.Errorf(session.ErrInvalid, "a session needs an id and an accountId.")
 	}
 	v := session.Versioned{Version: 1, Info: in.Clone()}
-	js := v.Info.Marshal()
+	v.JSON = v.Info.Marshal()
 	now := s.cfg.Now()
 
 	s.mu.Lock()
@@ -39,7 +39,7 @@ func (s *Store) Create(ctx context.Context, in session.Info) (session.Versioned,
 	// waits for this one and then sees it.
 	a.mu.Lock()
 	s.mu.Unlock()
-	sl := &slot{v: v, json: js}
+	sl := &slot{v: v}
 	a.sessions[in.ID] = sl
 	a.place(sl, now, s.cfg.Retention)
 	s.emit(a, sl, session.Diff(session.Info{}, v.Info))
@@ -47,7 +47,7 @@ func (s *Store) Create(ctx context.Context, in session.Info) (session.Versioned,
 	// New calls keep coming to a busy account, so this is where its ended
 	// sessions are swept even when nobody lists them.
 	s.sweep(a, now)
-	return session.Versioned{Version: 1, Info: in.Clone()}, nil
+	return session.Versioned{Version: 1, Info: in.Clone(), JSON: v.JSON}, nil
 }
 
 // Update applies m under the write rules (session.RunUpdate). Writers of one
@@ -79,7 +79,6 @@ func (s *Store) Update(ctx context.Context, id string, c session.Cond, actor str
 		return sl.v, nil
 	}
 	store := func(_ context.Context, prev, next session.Versioned, changed []string) error {
-		js := next.Info.Marshal()
 		now := s.cfg.Now()
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -89,7 +88,7 @@ func (s *Store) Update(ctx context.Context, id string, c session.Cond, actor str
 		if sl.v.Version != prev.Version {
 			return session.ErrStale
 		}
-		sl.v, sl.json = next, js
+		sl.v = next
 		a.place(sl, now, s.cfg.Retention)
 		s.emit(a, sl, changed)
 		return nil
@@ -133,7 +132,7 @@ func (s *Store) emit(a *account, sl *slot, changed []string) {
 		Offset:    s.offset(a.seq),
 		Changed:   changed,
 		Ended:     sl.v.Info.Ended,
-		Session:   sl.json,
+		Session:   sl.v.JSON,
 	}
 	a.log = append(a.log, e)
 	if max := s.cfg.StreamMax; len(a.log) > max+max/2 {

@@ -54,6 +54,7 @@ func (s *Store) Create(ctx context.Context, in session.Info) (session.Versioned,
 	}
 	s.cache.put(id, acct)
 	v := session.Versioned{Version: 1, Info: in.Clone()}
+	v.JSON = v.Info.Marshal() // stored, published and answered with as it is
 	err = s.cas(ctx, 0, v, session.Diff(session.Info{}, in))
 	if errors.Is(err, errExists) {
 		return session.Versioned{}, exists()
@@ -95,7 +96,8 @@ func (s *Store) Update(ctx context.Context, id string, c session.Cond, actor str
 }
 
 // cas runs the compare-and-set script: store next if the stored version is
-// expected (0: no state yet), index it, append its event and publish it.
+// expected (0: no state yet), index it, append its event and publish it. The
+// session JSON is next.Marshal(), so the bytes RunUpdate (or Create) encoded.
 func (s *Store) cas(ctx context.Context, expected int64, next session.Versioned, changed []string) error {
 	info := next.Info
 	acct, id := info.AccountID, info.ID
@@ -112,7 +114,7 @@ func (s *Store) cas(ctx context.Context, expected int64, next session.Versioned,
 	// after it proves the subscription delivers (see echoWatch).
 	start := s.broker.now()
 	res, err := s.sc.cas.Run(ctx, s.rdb, keys,
-		strconv.FormatInt(expected, 10), strconv.FormatInt(next.Version, 10), info.Marshal(), id, ended,
+		strconv.FormatInt(expected, 10), strconv.FormatInt(next.Version, 10), next.Marshal(), id, ended,
 		created, s.cfg.Retention.Milliseconds(), s.cfg.StreamMax,
 		eventHeader(next.Version, info.Ended, id, changed), newEpoch()).Slice()
 	if err != nil {

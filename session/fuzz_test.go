@@ -131,3 +131,25 @@ func FuzzApplyPatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalTime: normalTime is parse-then-FormatTime, whether or not it takes
+// its shortcut for a date already in the wire's form.
+func FuzzNormalTime(f *testing.F) {
+	for _, s := range []string{
+		"2026-11-26T16:21:44.120Z", "2026-11-26T16:21:44.12Z", "2026-11-26T17:21:44.120+01:00",
+		"2026-11-31T16:21:44.120Z", "2026-11-26T24:00:00.000Z", "2026-11-26t16:21:44.120z",
+		"2026-11-26T16:21:44.120000Z", "+026-11-26T16:21:44.120Z", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := normalTime(s)
+		ts, err := ParseTime(s)
+		if ok != (err == nil) {
+			t.Fatalf("normalTime(%q): ok %v, but ParseTime's error is %v", s, ok, err)
+		}
+		if want := FormatTime(ts); ok && got != want {
+			t.Fatalf("normalTime(%q): got %q, want %q", s, got, want)
+		}
+	})
+}

@@ -88,6 +88,19 @@ type Member struct {
 type Versioned struct {
 	Version int64
 	Info    Info
+	// JSON is Info.Marshal() when whoever made v already encoded it (RunUpdate,
+	// a store), so a response reuses the bytes the store and its event carry;
+	// nil otherwise. It is shared and read-only, and only valid while Info is
+	// untouched.
+	JSON json.RawMessage
+}
+
+// Marshal encodes v's Info as the wire carries it, reusing JSON when present.
+func (v Versioned) Marshal() []byte {
+	if v.JSON != nil {
+		return v.JSON
+	}
+	return v.Info.Marshal()
 }
 
 // TimeLayout is RFC 3339 in UTC with exactly three fractional digits, as the wire

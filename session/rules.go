@@ -271,10 +271,10 @@ func validate(s *Info, lim Limits, v *ValidationError) {
 		v.Add("ConsoleData", CodeTooLong, "'ConsoleData' is %d bytes; the limit is %d.", len(s.ConsoleData), lim.MaxConsoleData)
 	}
 	if s.DateCompleted != "" {
-		if t, err := ParseTime(s.DateCompleted); err != nil {
+		if d, ok := normalTime(s.DateCompleted); !ok {
 			v.Add("DateCompleted", CodeInvalid, "'DateCompleted' must be an RFC 3339 date such as 2026-11-26T16:21:44.120Z.")
 		} else {
-			s.DateCompleted = FormatTime(t)
+			s.DateCompleted = d
 		}
 	}
 	for i := range s.Log {
@@ -283,10 +283,10 @@ func validate(s *Info, lim Limits, v *ValidationError) {
 			v.Add("Log", CodeTooLong, "log entry %d is %d bytes; the limit is %d.", i, len(e.Message), lim.MaxLogMessage)
 		}
 		if e.Date != "" {
-			if t, err := ParseTime(e.Date); err != nil {
+			if d, ok := normalTime(e.Date); !ok {
 				v.Add("Log", CodeInvalid, "log entry %d: 'Date' must be an RFC 3339 date.", i)
 			} else {
-				e.Date = FormatTime(t)
+				e.Date = d
 			}
 		}
 	}
@@ -312,6 +312,40 @@ func validate(s *Info, lim Limits, v *ValidationError) {
 			s.Members[i].ApplicationData = nil
 		}
 	}
+}
+
+// normalTime returns date s as FormatTime writes it, or false when s is not an
+// RFC 3339 date. A date already in that form comes back as it is, unformatted:
+// every write validates the whole log (up to 200 stored, already normal dates),
+// and formatting them again was most of a PATCH's cost.
+func normalTime(s string) (string, bool) {
+	t, err := ParseTime(s)
+	switch {
+	case err != nil:
+		return "", false
+	case isWireTime(s):
+		return s, true
+	}
+	return FormatTime(t), true
+}
+
+// isWireTime reports whether s has TimeLayout's shape: 2006-01-02T15:04:05.000Z.
+// A date of that shape that parses is what FormatTime makes of it.
+func isWireTime(s string) bool {
+	if len(s) != len(TimeLayout) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := TimeLayout[i]; {
+		case c >= '0' && c <= '9':
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		case s[i] != c:
+			return false
+		}
+	}
+	return true
 }
 
 func trimLog(s *Info, lim Limits) {

@@ -125,7 +125,8 @@ var ErrStale = errors.New("session changed since it was read")
 
 // RunUpdate is the optimistic write loop both stores share: load, check c, apply
 // the rules, compare-and-set; on ErrStale retry (or fail with ErrVersion when the
-// caller named a version). store is called only when something changed.
+// caller named a version). store is called only when something changed, with
+// next.JSON already encoded; what succeeded is returned with it.
 func RunUpdate(ctx context.Context, c Cond, actor string, m Mutation, lim Limits, now func() time.Time,
 	load func(context.Context) (Versioned, error),
 	store func(ctx context.Context, prev Versioned, next Versioned, changed []string) error,
@@ -145,7 +146,8 @@ func RunUpdate(ctx context.Context, c Cond, actor string, m Mutation, lim Limits
 		if len(changed) == 0 {
 			return cur, nil
 		}
-		nv := Versioned{Version: cur.Version + 1, Info: next}
+		// Encoded once here: the store writes these bytes and the caller answers with them.
+		nv := Versioned{Version: cur.Version + 1, Info: next, JSON: next.Marshal()}
 		err = store(ctx, cur, nv, changed)
 		if errors.Is(err, ErrStale) {
 			if c.Version != 0 {

@@ -146,6 +146,7 @@ func (e *env) create(t testing.TB, in session.Info) session.Versioned {
 	if err != nil {
 		t.Fatalf("Create(%s): %v", in.ID, err)
 	}
+	checkJSON(t, "Create", v)
 	return v
 }
 
@@ -156,6 +157,7 @@ func (e *env) update(t testing.TB, id, actor string, m session.Mutation) session
 	if err != nil {
 		t.Fatalf("Update(%s) by %s: %v", id, actor, err)
 	}
+	checkJSON(t, "Update", v)
 	return v
 }
 
@@ -172,7 +174,17 @@ func (e *env) get(t testing.TB, id string) session.Versioned {
 	if err != nil {
 		t.Fatalf("Get(%s): %v", id, err)
 	}
+	checkJSON(t, "Get", v)
 	return v
+}
+
+// checkJSON fails when the encoding a store hands back with v (which the API
+// answers with) is not v's Info.
+func checkJSON(t testing.TB, op string, v session.Versioned) {
+	t.Helper()
+	if g, w := string(v.Marshal()), string(v.Info.Marshal()); g != w {
+		t.Fatalf("%s: Versioned.JSON is stale:\n got %s\nwant %s", op, g, w)
+	}
 }
 
 // mark returns the account's current offset, for a later Replay.
