@@ -87,7 +87,6 @@ type shard struct {
 
 // channel is one channel's local subscribers.
 type channel struct {
-	key     chanKey
 	account string // whose events feed the channel
 	subs    []*sub // guarded by the shard's lock
 }
@@ -109,7 +108,7 @@ func (h *Hub) addSub(s *sub) {
 	sh.mu.Lock()
 	ch := sh.channels[s.key]
 	if ch == nil {
-		ch = &channel{key: s.key, account: s.account}
+		ch = &channel{account: s.account}
 		sh.channels[s.key] = ch
 		h.stats.channels.Add(1)
 	}

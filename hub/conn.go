@@ -22,12 +22,13 @@ const (
 // goroutine exists only while there is something to write: it is
 // started when the queue gains a message and ends once it has drained it, so
 // an idle connection has one goroutine. Pings, token expiry and write
-// timeouts are driven by the hub's one janitor, which only sets flags here.
+// timeouts are driven by the hub's one janitor, which only sets flags here
+// (and closes the socket under a write that has stalled).
 type conn struct {
 	h  *Hub
 	ws *websocket.Conn
-	fw *frameWriter // under ws's bufio.Writer; nil when the upgrade did not go through slimWriter
-	ic *idleConn    // what ws reads from; nil when the upgrade did not go through slimWriter
+	fw *frameWriter // under ws's bufio.Writer (slimWriter.Hijack made it)
+	ic *idleConn    // what ws reads from (slimWriter.Hijack made it)
 	// startWriter is c.writeLoop, made once: a go statement with a method
 	// value made on the spot allocates, and a writer starts per burst.
 	startWriter func()
@@ -127,7 +128,7 @@ func (c *conn) kick() {
 		return
 	}
 	if c.closed && c.code == 0 {
-		c.ended = true // closed by finish: nothing more to send
+		c.ended = true // dropped without a close frame: nothing more to send
 		return
 	}
 	if len(c.queue) == 0 && !c.pingDue && !c.closed {
@@ -257,7 +258,8 @@ func (c *conn) slow() {
 	c.closeLocked(StatusSlowConsumer, "slow consumer: the outgoing queue overflowed; reconnect and resume with since")
 }
 
-// requestClose asks the writer to close the connection with code. It reports
+// requestClose asks the writer to close the connection with code; code 0
+// drops it without a close frame (the caller closes the socket). It reports
 // false when the connection was already closing.
 func (c *conn) requestClose(code websocket.StatusCode, reason string) bool {
 	c.mu.Lock()
@@ -310,7 +312,12 @@ func (c *conn) writeLoop() {
 			c.writing = false
 			c.ended = c.ended || closed
 			// An idle connection keeps at most a tiny queue for the next
-			// message, not the slices a burst grew.
+			// message, not the slices a burst grew. The queue is empty here
+			// and, after a single write, has no capacity: the slice just
+			// drained is kept instead, so the next message needs no new one.
+			if cap(c.queue) == 0 {
+				c.queue = c.spare
+			}
 			if cap(c.queue) > idleQueueCap {
 				c.queue = nil
 			}
@@ -320,9 +327,7 @@ func (c *conn) writeLoop() {
 				// Close sends the code and waits (bounded) for the client's
 				// reply, reading it itself when the reader is idle: those
 				// reads must block.
-				if c.ic != nil {
-					c.ic.closing.Store(true)
-				}
+				c.ic.closing.Store(true)
 				_ = c.ws.Close(code, reason)
 			}
 			return
@@ -366,11 +371,8 @@ func (c *conn) awaitPong() {
 	err := c.ws.Ping(ctx)
 	cancel()
 	if err != nil {
-		c.mu.Lock()
-		first := !c.closed
-		c.closeLocked(0, "") // dropped without a close frame: the client is not answering
-		c.mu.Unlock()
-		if first {
+		// Dropped without a close frame: the client is not answering.
+		if c.requestClose(0, "") {
 			c.h.stats.pingTimeouts.Add(1)
 			c.h.log.Debug("hub: no pong in time; closing", "conn", c.id, "err", err)
 		}
@@ -424,14 +426,10 @@ func (c *conn) writeQueue(q []qitem) error {
 // connection whose write has taken longer than WriteTimeout.
 func (c *conn) writeFrame(b []byte, n int) error {
 	c.writeSince.Store(time.Now().UnixNano())
-	if c.fw != nil {
-		c.fw.begin()
-	}
+	c.fw.begin()
 	err := c.ws.Write(context.Background(), websocket.MessageText, b)
-	if c.fw != nil {
-		if rerr := c.fw.release(); err == nil {
-			err = rerr
-		}
+	if rerr := c.fw.release(); err == nil {
+		err = rerr
 	}
 	c.writeSince.Store(0)
 	if err == nil {

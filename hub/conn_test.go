@@ -194,3 +194,30 @@ func TestBatchesIntoFrames(t *testing.T) {
 		t.Errorf("got %d frames for 101 messages, want 1", got)
 	}
 }
+
+// TestIdleWriterKeepsItsQueue checks that a writer that has drained its queue
+// and ended leaves the connection a small queue: the next update is queued
+// without allocating, on every connection it reaches.
+func TestIdleWriterKeepsItsQueue(t *testing.T) {
+	st := openMemstore(t)
+	e := newEnv(t, st, testConfig())
+	cl := e.dial(t, token(t, "u1", []string{"A"}, time.Hour))
+	cl.welcome()
+	cl.subscribe("1", "account:A", "")
+	c := onlyConn(t, e)
+	for i := range 3 {
+		mustCreate(t, st, fmt.Sprint("s", i), "A")
+		cl.expect("update")
+		waitFor(t, "the writer to end", func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return !c.writing
+		})
+		c.mu.Lock()
+		n := cap(c.queue)
+		c.mu.Unlock()
+		if n < 1 || n > idleQueueCap {
+			t.Fatalf("after update %d: got an idle queue of capacity %d, want 1 to %d", i, n, idleQueueCap)
+		}
+	}
+}

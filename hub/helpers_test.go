@@ -1,11 +1,14 @@
 package hub
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -339,4 +342,84 @@ func sameState(tb testing.TB, got json.RawMessage, want session.Info) bool {
 	a, _ := json.Marshal(g)
 	b, _ := json.Marshal(want)
 	return bytes.Equal(a, b)
+}
+
+// The raw wire, for tests that need bytes the WebSocket client would not send.
+
+// upgradeRequest is a WebSocket upgrade request for the server at srvURL
+// ("http://host:port") with a bearer token.
+func upgradeRequest(srvURL, tok string) []byte {
+	return []byte("GET /ws HTTP/1.1\r\nHost: " + strings.TrimPrefix(srvURL, "http://") + "\r\n" +
+		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+		"Authorization: Bearer " + tok + "\r\n\r\n")
+}
+
+// rawUpgrade dials the server, sends the upgrade request and extra in one
+// write, and returns the connection and its reader once the 101 has been read.
+// The connection has a 10s deadline and is closed when tb ends.
+func (e *testEnv) rawUpgrade(tb testing.TB, tok string, extra []byte) (net.Conn, *bufio.Reader) {
+	tb.Helper()
+	nc, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Write(append(upgradeRequest(e.srv.URL, tok), extra...)); err != nil {
+		tb.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		tb.Fatalf("reading the upgrade response: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		tb.Fatalf("upgrade: got status %d, want 101", resp.StatusCode)
+	}
+	return nc, br
+}
+
+// clientFrame builds one masked client frame with the given first byte.
+func clientFrame(b0 byte, payload string) []byte {
+	key := [4]byte{1, 2, 3, 4}
+	b := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	case n < 1<<16:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 0x80|127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	b = append(b, key[:]...)
+	for i := 0; i < len(payload); i++ {
+		b = append(b, payload[i]^key[i%4])
+	}
+	return b
+}
+
+// readServerFrame reads one unmasked, unfragmented server frame's payload.
+func readServerFrame(tb testing.TB, r *bufio.Reader) (opcode byte, payload []byte) {
+	tb.Helper()
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		tb.Fatalf("reading a frame header: %v", err)
+	}
+	n := int(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var ext [2]byte
+		if _, err := io.ReadFull(r, ext[:]); err != nil {
+			tb.Fatal(err)
+		}
+		n = int(ext[0])<<8 | int(ext[1])
+	case 127:
+		tb.Fatal("readServerFrame: frame too large for this test")
+	}
+	payload = make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		tb.Fatalf("reading a frame payload: %v", err)
+	}
+	return h[0] & 0x0f, payload
 }

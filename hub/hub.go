@@ -194,11 +194,7 @@ func (h *Hub) sweep(now int64) {
 			// write can only end by closing the connection.
 			// Mark it closed first, so the ping waiting behind that write is
 			// not counted as a missing pong.
-			c.mu.Lock()
-			first := !c.closed
-			c.closeLocked(0, "")
-			c.mu.Unlock()
-			if first {
+			if c.requestClose(0, "") {
 				h.stats.writeTimeouts.Add(1)
 			}
 			h.log.Debug("hub: write timed out; closing", "conn", c.id)

@@ -1,10 +1,8 @@
 package hub
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -17,25 +15,6 @@ import (
 	"github.com/sessionhub/sessionhub/memstore"
 )
 
-// frame builds one masked client frame with the given first byte.
-func frame(b0 byte, payload string) []byte {
-	key := [4]byte{1, 2, 3, 4}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n < 1<<16:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0x80|127, 0, 0, 0, 0, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	b = append(b, key[:]...)
-	for i := 0; i < len(payload); i++ {
-		b = append(b, payload[i]^key[i%4])
-	}
-	return b
-}
-
 func TestFrameTracker(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	huge := strings.Repeat("y", 70000)
@@ -46,22 +25,22 @@ func TestFrameTracker(t *testing.T) {
 		want bool // idle after in
 	}{
 		{"nothing", nil, true},
-		{"whole text", frame(0x81, `{"type":"ping"}`), true},
-		{"empty text", frame(0x81, ""), true},
+		{"whole text", clientFrame(0x81, `{"type":"ping"}`), true},
+		{"empty text", clientFrame(0x81, ""), true},
 		{"first header byte", []byte{0x81}, false},
-		{"header without mask key", frame(0x81, "abc")[:4], false},
-		{"payload cut short", frame(0x81, "abcdef")[:9], false},
-		{"16-bit length", frame(0x81, long), true},
-		{"16-bit length cut short", frame(0x81, long)[:100], false},
-		{"64-bit length", frame(0x81, huge), true},
-		{"64-bit length cut short", frame(0x81, huge)[:70000], false},
-		{"first fragment", frame(0x01, "ab"), false},
-		{"ping inside a message", cat(frame(0x01, "ab"), frame(0x89, "p")), false},
-		{"last fragment after a ping", cat(frame(0x01, "ab"), frame(0x89, "p"), frame(0x80, "cd")), true},
-		{"middle fragment", cat(frame(0x01, "ab"), frame(0x00, "cd")), false},
-		{"pong", frame(0x8a, "p"), true},
-		{"close", frame(0x88, "\x03\xe8"), true},
-		{"two messages", cat(frame(0x81, "a"), frame(0x82, "b")), true},
+		{"header without mask key", clientFrame(0x81, "abc")[:4], false},
+		{"payload cut short", clientFrame(0x81, "abcdef")[:9], false},
+		{"16-bit length", clientFrame(0x81, long), true},
+		{"16-bit length cut short", clientFrame(0x81, long)[:100], false},
+		{"64-bit length", clientFrame(0x81, huge), true},
+		{"64-bit length cut short", clientFrame(0x81, huge)[:70000], false},
+		{"first fragment", clientFrame(0x01, "ab"), false},
+		{"ping inside a message", cat(clientFrame(0x01, "ab"), clientFrame(0x89, "p")), false},
+		{"last fragment after a ping", cat(clientFrame(0x01, "ab"), clientFrame(0x89, "p"), clientFrame(0x80, "cd")), true},
+		{"middle fragment", cat(clientFrame(0x01, "ab"), clientFrame(0x00, "cd")), false},
+		{"pong", clientFrame(0x8a, "p"), true},
+		{"close", clientFrame(0x88, "\x03\xe8"), true},
+		{"two messages", cat(clientFrame(0x81, "a"), clientFrame(0x82, "b")), true},
 		{"unmasked frame", []byte{0x81, 0x02, 'h', 'i'}, true},
 		{"hostile 64-bit length", []byte{0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4}, false},
 	}
@@ -117,24 +96,7 @@ func TestIdleReaderBetweenMessages(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	env := newEnv(t, st, testConfig())
 
-	nc, err := net.Dial("tcp", strings.TrimPrefix(env.srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	var req bytes.Buffer
-	req.WriteString("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
-	req.WriteString("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
-	req.WriteString("Authorization: Bearer " + token(t, "u1", []string{"A"}, time.Hour) + "\r\n\r\n")
-	if _, err := nc.Write(req.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: got %v, %v; want 101", resp, err)
-	}
+	nc, br := env.rawUpgrade(t, token(t, "u1", []string{"A"}, time.Hour), nil)
 	expectText := func(want string) {
 		t.Helper()
 		for {
@@ -157,22 +119,22 @@ func TestIdleReaderBetweenMessages(t *testing.T) {
 	c := onlyConn(t, env)
 	waitIdle(t, c)
 
-	write(frame(0x81, `{"type":"ping","id":"1"}`))
+	write(clientFrame(0x81, `{"type":"ping","id":"1"}`))
 	expectText(`{"type":"pong","id":"1"}`)
 	waitIdle(t, c)
 
-	write(frame(0x89, "hello"))
+	write(clientFrame(0x89, "hello"))
 	if op, p := readServerFrame(t, br); op != 0xa || string(p) != "hello" {
 		t.Fatalf("got opcode %#x payload %q, want the pong of the client's ping", op, p)
 	}
 	waitIdle(t, c)
 
-	write(frame(0x01, `{"type":"pi`))
-	write(frame(0x89, "mid"))
+	write(clientFrame(0x01, `{"type":"pi`))
+	write(clientFrame(0x89, "mid"))
 	if op, p := readServerFrame(t, br); op != 0xa || string(p) != "mid" {
 		t.Fatalf("got opcode %#x payload %q, want the pong of the ping inside the message", op, p)
 	}
-	write(frame(0x80, `ng","id":"2"}`))
+	write(clientFrame(0x80, `ng","id":"2"}`))
 	expectText(`{"type":"pong","id":"2"}`)
 	waitIdle(t, c)
 }

@@ -96,7 +96,7 @@ func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
 // run on a goroutine that lives only while bytes come, and this goroutine,
 // which an idle connection keeps, waits in a shallow frame between them.
 func (c *conn) readLoop() {
-	if c.ic == nil || c.ic.rc == nil {
+	if c.ic.rc == nil {
 		c.readBlocking()
 		return
 	}
@@ -194,11 +194,7 @@ func (c *conn) handleFrame(data []byte) {
 // writer and any ping, so nothing of the connection outlives it.
 func (c *conn) finish() {
 	c.mu.Lock()
-	if !c.closed {
-		c.closed = true
-		clear(c.queue)
-		c.queue = nil
-	}
+	c.closeLocked(0, "")
 	c.ended = true // a writer that runs sends what it must; none starts again
 	c.mu.Unlock()
 	_ = c.ws.CloseNow()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,16 +38,10 @@ func TestWriteTimeoutCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/ws", nil)
-	req.Header.Set("Upgrade", "websocket")
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Sec-WebSocket-Version", "13")
-	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-	req.Header.Set("Authorization", "Bearer "+token(t, "u1", []string{"A"}, time.Hour))
-	if err := req.Write(nc); err != nil {
+	if _, err := nc.Write(upgradeRequest(e.srv.URL, token(t, "u1", []string{"A"}, time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nc.Write(clientTextFrame(`{"type":"subscribe","id":"1","channel":"account:A"}`)); err != nil {
+	if _, err := nc.Write(clientFrame(0x81, `{"type":"subscribe","id":"1","channel":"account:A"}`)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the subscription", func() bool { return e.hub.Stats().Subscriptions == 1 })
@@ -70,14 +63,4 @@ func TestWriteTimeoutCloses(t *testing.T) {
 	if st := e.hub.Stats(); st.WriteTimeouts != 1 || st.PingTimeouts != 0 || st.SlowClosed != 0 {
 		t.Errorf("got %d write timeouts, %d ping timeouts and %d slow-closed, want the write timeout (only) to have closed it", st.WriteTimeouts, st.PingTimeouts, st.SlowClosed)
 	}
-}
-
-// clientTextFrame builds one masked client text frame (payload < 126 bytes).
-func clientTextFrame(payload string) []byte {
-	key := [4]byte{9, 8, 7, 6}
-	b := []byte{0x81, 0x80 | byte(len(payload)), key[0], key[1], key[2], key[3]}
-	for i := range len(payload) {
-		b = append(b, payload[i]^key[i%4])
-	}
-	return b
 }
