@@ -3,6 +3,8 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -90,14 +92,8 @@ func (b *broker) run(ctx context.Context, h session.EventHandler) error {
 	b.mu.Unlock()
 
 	<-rctx.Done()
-	b.mu.Lock()
-	subs := make([]*sub, 0, len(b.subs))
-	for _, u := range b.subs {
-		subs = append(subs, u)
-	}
-	b.mu.Unlock()
 	// Closing the connections wakes readers blocked in a receive.
-	for _, u := range subs {
+	for _, u := range b.allSubs() {
 		u.closeConn()
 	}
 	b.wg.Wait()
@@ -194,20 +190,21 @@ func (b *broker) unsubscribe(ctx context.Context, acct string) {
 
 // ready is nil when every wanted subscription is confirmed on a live connection.
 func (b *broker) ready() error {
-	b.mu.Lock()
-	subs := make([]*sub, 0, len(b.subs))
-	for _, u := range b.subs {
-		subs = append(subs, u)
-	}
-	b.mu.Unlock()
 	waiting := 0
-	for _, u := range subs {
+	for _, u := range b.allSubs() {
 		waiting += u.unconfirmed()
 	}
 	if waiting > 0 {
 		return session.Errorf(session.ErrUnavailable, "live updates of %d accounts are being restored: retry in a few seconds.", waiting)
 	}
 	return nil
+}
+
+// allSubs is the groups as they are now.
+func (b *broker) allSubs() []*sub {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Collect(maps.Values(b.subs))
 }
 
 // close stops Run and refuses a new one.

@@ -122,13 +122,7 @@ func TestOutage(t *testing.T) {
 	s := New(redis.NewClient(&redis.Options{Addr: srv.Addr(), DialerRetries: 1, MaxRetries: -1, ContextTimeoutEnabled: true}),
 		Config{ProbeInterval: 200 * time.Millisecond})
 	t.Cleanup(func() { s.Close() })
-	r := newRecorder()
-	runBroker(t, s, r)
-	if err := s.Subscribe(testCtx(t), "A1"); err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, "s1", "A1")
-	r.waitFor(t, "the create", func(ev []session.Event, _ []string) bool { return len(ev) == 1 })
+	r := liveSession(t, s)
 
 	srv.Kill()
 	in, _ := session.New(session.Info{ID: "s2", AccountID: "A1", CallState: session.CallRinging}, "u", time.Now(), session.Limits{})

@@ -36,6 +36,23 @@ func twoAccountsApart(t *testing.T, c *redistest.Cluster, k keys) (a, b string) 
 	return accts[0], accts[1]
 }
 
+// twoLiveAccounts runs s's broker and subscribes two accounts apart (see
+// twoAccountsApart), each with a session s-<account> whose create was heard.
+func twoLiveAccounts(t *testing.T, c *redistest.Cluster, s *Store) (a, b string, r *recorder) {
+	t.Helper()
+	a, b = twoAccountsApart(t, c, s.k)
+	r = newRecorder()
+	runBroker(t, s, r)
+	for _, acct := range []string{a, b} {
+		if err := s.Subscribe(testCtx(t), acct); err != nil {
+			t.Fatal(err)
+		}
+		mustCreate(t, s, "s-"+acct, acct)
+	}
+	r.waitFor(t, "both creates", func(ev []session.Event, _ []string) bool { return len(ev) == 2 })
+	return a, b, r
+}
+
 // TestClusterSlotMoves: when an account's slot moves to another node (a
 // reshard), Redis drops the subscription; the broker finds the new owner on
 // its own, resubscribes, resets the account and its events flow again, while
@@ -45,16 +62,7 @@ func TestClusterSlotMoves(t *testing.T) {
 	// The default probe interval: recovery must come from Redis dropping the
 	// subscription, not from a probe, and no probe may reset the other account.
 	s := openURL(t, c.URL(), Config{Prefix: nextPrefix("c")})
-	a, b := twoAccountsApart(t, c, s.k)
-	r := newRecorder()
-	runBroker(t, s, r)
-	for _, acct := range []string{a, b} {
-		if err := s.Subscribe(testCtx(t), acct); err != nil {
-			t.Fatal(err)
-		}
-		mustCreate(t, s, "s-"+acct, acct)
-	}
-	r.waitFor(t, "both creates", func(ev []session.Event, _ []string) bool { return len(ev) == 2 })
+	a, b, r := twoLiveAccounts(t, c, s)
 
 	from := nodeIndex(t, c, s.k.channel(a))
 	to := (from + 1) % len(c.Addrs())
@@ -98,16 +106,7 @@ func TestClusterSlotMoves(t *testing.T) {
 func TestClusterNodeRestart(t *testing.T) {
 	c := redistest.StartCluster(t)
 	s := openURL(t, c.URL()+"?max_redirects=1&dial_timeout=200ms", Config{Prefix: nextPrefix("c")})
-	a, b := twoAccountsApart(t, c, s.k)
-	r := newRecorder()
-	runBroker(t, s, r)
-	for _, acct := range []string{a, b} {
-		if err := s.Subscribe(testCtx(t), acct); err != nil {
-			t.Fatal(err)
-		}
-		mustCreate(t, s, "s-"+acct, acct)
-	}
-	r.waitFor(t, "both creates", func(ev []session.Event, _ []string) bool { return len(ev) == 2 })
+	a, b, r := twoLiveAccounts(t, c, s)
 
 	down := nodeIndex(t, c, s.k.channel(a))
 	c.KillNode(down)

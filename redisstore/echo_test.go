@@ -17,13 +17,7 @@ func TestEchoRestartsSilentSubscription(t *testing.T) {
 	url, prefix := redistest.URL(t)
 	px := startProxy(t, rawClient(t, url).Options().Addr)
 	s := openURL(t, "redis://"+px.addr()+"/0", Config{Prefix: prefix, ProbeInterval: time.Minute, EchoTimeout: 200 * time.Millisecond})
-	r := newRecorder()
-	runBroker(t, s, r)
-	if err := s.Subscribe(testCtx(t), "A1"); err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, "s1", "A1")
-	r.waitFor(t, "the create", func(ev []session.Event, _ []string) bool { return len(ev) == 1 })
+	r := liveSession(t, s)
 	if n := px.freezeSubscribers(); n != 1 {
 		t.Fatalf("froze %d subscription connections, want 1", n)
 	}

@@ -145,6 +145,20 @@ func runBroker(tb testing.TB, s *Store, r session.EventHandler) {
 	})
 }
 
+// liveSession runs s's broker with a new recorder, subscribes account A1 and
+// creates its session s1, and returns once the create was heard.
+func liveSession(tb testing.TB, s *Store) *recorder {
+	tb.Helper()
+	r := newRecorder()
+	runBroker(tb, s, r)
+	if err := s.Subscribe(testCtx(tb), "A1"); err != nil {
+		tb.Fatal(err)
+	}
+	mustCreate(tb, s, "s1", "A1")
+	r.waitFor(tb, "the create", func(ev []session.Event, _ []string) bool { return len(ev) == 1 })
+	return r
+}
+
 // poll waits until cond is true, polling with a deadline.
 func poll(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()

@@ -48,13 +48,7 @@ func TestSentinelWritesLandOnMaster(t *testing.T) {
 func TestSentinelMasterRestart(t *testing.T) {
 	sn := redistest.StartSentinel(t)
 	s := openURL(t, sn.URL()+"&max_retries=-1&dial_timeout=200ms", Config{Prefix: nextPrefix("s"), ProbeInterval: 200 * time.Millisecond})
-	r := newRecorder()
-	runBroker(t, s, r)
-	if err := s.Subscribe(testCtx(t), "A1"); err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, "s1", "A1")
-	r.waitFor(t, "the create", func(ev []session.Event, _ []string) bool { return len(ev) == 1 })
+	r := liveSession(t, s)
 
 	sn.Master.Kill()
 	in, _ := session.New(session.Info{ID: "s2", AccountID: "A1", CallState: session.CallRinging}, "u", time.Now(), session.Limits{})
@@ -83,13 +77,7 @@ func TestSentinelMasterRestart(t *testing.T) {
 func TestSentinelFailover(t *testing.T) {
 	sn := redistest.StartSentinelWithReplica(t)
 	s := openURL(t, sn.URL(), Config{Prefix: nextPrefix("s"), ProbeInterval: time.Minute})
-	r := newRecorder()
-	runBroker(t, s, r)
-	if err := s.Subscribe(testCtx(t), "A1"); err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, "s1", "A1")
-	r.waitFor(t, "the create", func(ev []session.Event, _ []string) bool { return len(ev) == 1 })
+	r := liveSession(t, s)
 	// Replication is asynchronous: promote only a replica that has the create.
 	poll(t, "the create to reach the replica", func() bool {
 		v, err := sn.Replica.Client(t).HGet(testCtx(t), s.k.state("A1", "s1"), "v").Result()

@@ -23,16 +23,16 @@ var (
 
 // sub is one subscription connection and the channels wanted on it. Its reader
 // goroutine (loop) owns receiving; Subscribe and Unsubscribe write SSUBSCRIBE
-// and SUNSUBSCRIBE on the live connection under mu, and the reader matches the
-// confirmations in order (pending counts the unconfirmed commands per channel).
+// and SUNSUBSCRIBE on the live connection (watch.ps) under mu, and the reader
+// matches the confirmations in order (pending counts the unconfirmed commands
+// per channel).
 type sub struct {
 	b       *broker
 	kick    chan struct{} // something new is wanted
 	running bool          // guarded by b.mu
 
 	mu      sync.Mutex
-	ps      *redis.PubSub // the live connection; nil between connections
-	watch   *echoWatch    // ps's echo watch; nil between connections
+	watch   *echoWatch // the live connection (watch.ps) and its echo watch; nil between connections
 	chans   map[string]*chanState
 	pending map[string]int
 }
@@ -46,11 +46,11 @@ func (u *sub) want(ctx context.Context, ch, acct string) (w chan struct{}, done 
 	if st == nil {
 		st = &chanState{acct: acct}
 		u.chans[ch] = st
-		if u.ps != nil {
+		if u.watch != nil {
 			u.pending[ch]++
 			// A write error means the connection is broken: the reader sees it
 			// too, reconnects and subscribes every wanted channel again.
-			_ = u.ps.SSubscribe(ctx, ch)
+			_ = u.watch.ps.SSubscribe(ctx, ch)
 		} else {
 			select {
 			case u.kick <- struct{}{}:
@@ -96,9 +96,9 @@ func (u *sub) drop(ctx context.Context, ch string) {
 		return
 	}
 	delete(u.chans, ch)
-	if u.ps != nil {
+	if u.watch != nil {
 		u.pending[ch]++
-		_ = u.ps.SUnsubscribe(ctx, ch)
+		_ = u.watch.ps.SUnsubscribe(ctx, ch)
 	}
 }
 
@@ -116,10 +116,10 @@ func (u *sub) unconfirmed() int {
 
 func (u *sub) closeConn() {
 	u.mu.Lock()
-	ps := u.ps
+	w := u.watch
 	u.mu.Unlock()
-	if ps != nil {
-		_ = ps.Close()
+	if w != nil {
+		_ = w.ps.Close()
 	}
 }
 
@@ -184,13 +184,13 @@ func (u *sub) session(ctx context.Context, h session.EventHandler) (healthy bool
 		u.pending[ch] = 1
 	}
 	w := &echoWatch{b: u.b, ps: ps, timeout: u.b.s.cfg.EchoTimeout}
-	u.ps, u.watch = ps, w
+	u.watch = w
 	err = ps.SSubscribe(ctx, names...)
 	u.mu.Unlock()
 	defer func() {
 		w.done.Store(true)
 		u.mu.Lock()
-		u.ps, u.watch = nil, nil
+		u.watch = nil
 		for _, st := range u.chans {
 			st.confirmed = false
 		}
@@ -202,11 +202,10 @@ func (u *sub) session(ctx context.Context, h session.EventHandler) (healthy bool
 	}
 
 	probeEvery, probeTimeout := u.b.s.cfg.ProbeInterval, u.b.probeTO
-	probe := ""
-	var probeDeadline time.Time
+	var probeDeadline time.Time // zero while no probe is outstanding
 	for {
 		wait := probeEvery
-		if probe != "" {
+		if !probeDeadline.IsZero() {
 			wait = time.Until(probeDeadline)
 			if wait <= 0 {
 				return healthy, errProbeLost
@@ -225,12 +224,11 @@ func (u *sub) session(ctx context.Context, h session.EventHandler) (healthy bool
 			if !isTimeout(err) {
 				return healthy, err
 			}
-			if probe != "" {
+			if !probeDeadline.IsZero() {
 				return healthy, errProbeLost
 			}
-			probe = probeTag + strconv.FormatUint(rand.Uint64(), 36)
 			probeDeadline = time.Now().Add(probeTimeout)
-			if err := u.sendProbe(ctx, probe, probeTimeout); err != nil {
+			if err := u.sendProbe(ctx, probeTimeout); err != nil {
 				return healthy, err
 			}
 			continue
@@ -244,7 +242,7 @@ func (u *sub) session(ctx context.Context, h session.EventHandler) (healthy bool
 			healthy = healthy || all
 		case *redis.Message:
 			// Anything heard proves the connection delivers.
-			probe = ""
+			probeDeadline = time.Time{}
 			if strings.HasPrefix(m.Payload, probeTag) {
 				continue
 			}
@@ -319,7 +317,7 @@ func (u *sub) deliver(m *redis.Message, h session.EventHandler) {
 
 // sendProbe publishes a probe on one of the connection's channels; the reader
 // must hear it back (or anything else) within timeout.
-func (u *sub) sendProbe(ctx context.Context, probe string, timeout time.Duration) error {
+func (u *sub) sendProbe(ctx context.Context, timeout time.Duration) error {
 	u.mu.Lock()
 	ch := ""
 	for c, st := range u.chans {
@@ -335,7 +333,7 @@ func (u *sub) sendProbe(ctx context.Context, probe string, timeout time.Duration
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return u.b.s.rdb.SPublish(pctx, ch, probe).Err()
+	return u.b.s.rdb.SPublish(pctx, ch, probeTag+strconv.FormatUint(rand.Uint64(), 36)).Err()
 }
 
 func isTimeout(err error) bool {

@@ -33,7 +33,7 @@ type clusterNode struct {
 // start runs the node's redis-server. The bus port is given explicitly: the
 // default (port+10000) may be past 65535 for an ephemeral port.
 func (n *clusterNode) start() (err error) {
-	n.p, err = spawn(n.port,
+	n.p, err = spawn(nil, n.port,
 		"--port", strconv.Itoa(n.port), "--bind", "127.0.0.1",
 		"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(n.bus),
 		"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",

@@ -10,18 +10,23 @@ import (
 )
 
 // proc is a redis-server process started with arguments of its caller's
-// choosing (a Cluster node, a Sentinel), reaped by its own goroutine so that an
-// early exit is noticed while waiting for the port.
+// choosing (a Server, a Cluster node, a Sentinel), reaped by its own goroutine
+// so that an early exit is noticed while waiting for the port.
 type proc struct {
 	port   int
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the process has exited and been reaped
 }
 
-// spawn runs redis-server with args and waits until it accepts connections on
-// port, or fails if it exits first or does not open the port within 10s.
-func spawn(port int, args ...string) (*proc, error) {
+// spawn runs redis-server with args, adjusted by setup if it is not nil, and
+// waits until it accepts connections on port, or fails if it exits first or
+// does not open the port within 10s. It starts the process from the calling
+// goroutine's thread (see sharedServer).
+func spawn(setup func(*exec.Cmd), port int, args ...string) (*proc, error) {
 	cmd := exec.Command("redis-server", args...)
+	if setup != nil {
+		setup(cmd)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

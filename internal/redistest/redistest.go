@@ -5,10 +5,8 @@
 package redistest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,7 +95,7 @@ type Server struct {
 	Port  int
 	dir   string
 	mu    sync.Mutex
-	cmd   *exec.Cmd
+	p     *proc           // the running process; nil while killed
 	setup func(*exec.Cmd) // adjusts each start, if set
 }
 
@@ -124,25 +122,16 @@ func startWith(setup func(*exec.Cmd)) (*Server, error) {
 	}
 	var lastErr error
 	for range 5 {
-		port, err := freePort()
+		ports, err := freePorts(1)
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Port: port, dir: dir, setup: setup}
+		s := &Server{Port: ports[0], dir: dir, setup: setup}
 		if lastErr = s.run(); lastErr == nil {
 			return s, nil
 		}
 	}
 	return nil, fmt.Errorf("could not start redis-server: %v", lastErr)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // URL is the server's redis:// address.
@@ -152,42 +141,15 @@ func (s *Server) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(s.Por
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 
 func (s *Server) run() error {
-	cmd := exec.Command("redis-server",
+	p, err := spawn(s.setup, s.Port,
 		"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
 		"--daemonize", "no", "--loglevel", "warning")
-	if s.setup != nil {
-		s.setup(cmd)
-	}
-	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	// Drain output so the server never blocks on a full pipe.
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-		}
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) || cmd.ProcessState != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return fmt.Errorf("redis-server on port %d did not start: %v", s.Port, err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a port that is not open yet
-	}
 	s.mu.Lock()
-	s.cmd = cmd
+	s.p = p
 	s.mu.Unlock()
 	return nil
 }
@@ -195,13 +157,10 @@ func (s *Server) run() error {
 // Kill stops the server at once (SIGKILL); its data is gone.
 func (s *Server) Kill() {
 	s.mu.Lock()
-	cmd := s.cmd
-	s.cmd = nil
+	p := s.p
+	s.p = nil
 	s.mu.Unlock()
-	if cmd != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}
+	p.kill()
 }
 
 // Restart starts the server again on the same port, empty.

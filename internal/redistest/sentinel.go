@@ -76,7 +76,7 @@ func startSentinel(tb testing.TB, master, replica *Server) *Sentinel {
 		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 			tb.Fatalf("redistest: write sentinel config: %v", err)
 		}
-		if s.p, lastErr = spawn(s.Port, conf, "--sentinel"); lastErr == nil {
+		if s.p, lastErr = spawn(nil, s.Port, conf, "--sentinel"); lastErr == nil {
 			break
 		}
 	}
