@@ -19,10 +19,7 @@ func TestEndFromDetailPanel(t *testing.T) {
 	f := newFixture(t, hubConfig{})
 	s := f.createCall(t, map[string]any{"fromName": "Gus Goodbye", "callState": "Connected"})
 
-	alice := newBrowser(t, "alice")
-	bob := newBrowser(t, "bob")
-	f.openBoard(alice, f.agentToken)
-	f.openBoard(bob, f.token(t, "bob", "Bob Agent"))
+	alice, bob := f.openTwoBoards(t)
 	bob.waitText("bob's row", rowStateSel(s.ID), "Connected", waitShort)
 
 	alice.click(rowSel(s.ID))

@@ -63,3 +63,15 @@ func (f *fixture) openBoard(b *browser, token string) {
 	b.open(boardURL(f.hub, f.account, token))
 	b.waitText("connection indicator", connSel, "live", waitLong)
 }
+
+// openTwoBoards opens the fixture account's board in two browsers, signed in
+// as the agents alice (the fixture's agent) and bob, and waits until both are
+// live.
+func (f *fixture) openTwoBoards(tb testing.TB) (alice, bob *browser) {
+	tb.Helper()
+	alice = newBrowser(tb, "alice")
+	bob = newBrowser(tb, "bob")
+	f.openBoard(alice, f.agentToken)
+	f.openBoard(bob, f.token(tb, "bob", "Bob Agent"))
+	return alice, bob
+}

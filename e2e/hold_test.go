@@ -25,10 +25,7 @@ func TestHoldInOneBrowserShowsInAnother(t *testing.T) {
 	f := newFixture(t, hubConfig{})
 	s := f.createCall(t, map[string]any{"fromName": "Fay Twobrowsers", "callState": "Connected"})
 
-	alice := newBrowser(t, "alice")
-	bob := newBrowser(t, "bob")
-	f.openBoard(alice, f.agentToken)
-	f.openBoard(bob, f.token(t, "bob", "Bob Agent"))
+	alice, bob := f.openTwoBoards(t)
 	alice.waitText("alice's row", rowStateSel(s.ID), "Connected", waitShort)
 	bob.waitText("bob's row", rowStateSel(s.ID), "Connected", waitShort)
 

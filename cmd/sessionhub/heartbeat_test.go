@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // TestServeHeartbeatFlags: --ping-interval and --pong-timeout reach the hub.
@@ -18,23 +16,10 @@ func TestServeHeartbeatFlags(t *testing.T) {
 	h := startHub(t, []string{"--ping-interval", "300ms", "--pong-timeout", "300ms"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.URL, "http")+"/ws", &websocket.DialOptions{
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + h.Token}},
-	})
-	if err != nil {
-		t.Fatalf("dial /ws: %v", err)
-	}
-	defer ws.CloseNow()
-	_, msg, err := ws.Read(ctx)
-	if err != nil {
-		t.Fatalf("read welcome: %v", err)
-	}
-	var welcome struct {
-		Type             string
-		HeartbeatSeconds int
-	}
-	if err := json.Unmarshal([]byte(strings.SplitN(string(msg), "\n", 2)[0]), &welcome); err != nil || welcome.Type != "welcome" {
-		t.Fatalf("first message %s, want a welcome", msg)
+	_, msg := dialWelcome(t, ctx, h)
+	var welcome struct{ HeartbeatSeconds int }
+	if err := json.Unmarshal(msg, &welcome); err != nil {
+		t.Fatalf("welcome %s: %v", msg, err)
 	}
 	if welcome.HeartbeatSeconds != 1 {
 		t.Errorf("heartbeatSeconds = %d, want 1 (300ms rounded up)", welcome.HeartbeatSeconds)

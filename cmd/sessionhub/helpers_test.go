@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // syncBuffer is an io.Writer tests can read while run writes to it, and wait on.
@@ -171,4 +173,28 @@ func eventually(tb testing.TB, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling an outside condition with a deadline
 	}
+}
+
+// dialWelcome opens /ws on h with its token and reads the first message, which
+// must be a welcome; it returns the connection (closed at cleanup) and the
+// welcome as JSON.
+func dialWelcome(tb testing.TB, ctx context.Context, h *hubProc) (*websocket.Conn, []byte) {
+	tb.Helper()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.URL, "http")+"/ws", &websocket.DialOptions{
+		HTTPHeader: http.Header{"Authorization": {"Bearer " + h.Token}},
+	})
+	if err != nil {
+		tb.Fatalf("dial /ws: %v", err)
+	}
+	tb.Cleanup(func() { ws.CloseNow() })
+	_, msg, err := ws.Read(ctx)
+	if err != nil {
+		tb.Fatalf("read welcome: %v", err)
+	}
+	line := []byte(strings.SplitN(string(msg), "\n", 2)[0])
+	var welcome struct{ Type string }
+	if err := json.Unmarshal(line, &welcome); err != nil || welcome.Type != "welcome" {
+		tb.Fatalf("first message %s, want a welcome", msg)
+	}
+	return ws, line
 }

@@ -79,12 +79,11 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 
 	h := hub.New(hub.Config{
 		Feed: store, Broker: store, Auth: authn,
-		AllowedOrigins:  cfg.AllowedOrigins,
-		PingInterval:    cfg.PingInterval,
-		PongTimeout:     cfg.PongTimeout,
-		MaxMessageBytes: 64 << 10,
-		Limits:          limits,
-		Logger:          log.With("component", "hub"),
+		AllowedOrigins: cfg.AllowedOrigins,
+		PingInterval:   cfg.PingInterval,
+		PongTimeout:    cfg.PongTimeout,
+		Limits:         limits,
+		Logger:         log.With("component", "hub"),
 	})
 	reg, metrics := newMetrics(h)
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"strings"
@@ -119,21 +118,7 @@ func TestServeShutdown(t *testing.T) {
 	h := startHub(t, []string{"--shutdown-delay", "1s", "--log-level", "info"}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.URL, "http")+"/ws", &websocket.DialOptions{
-		HTTPHeader: http.Header{"Authorization": {"Bearer " + h.Token}},
-	})
-	if err != nil {
-		t.Fatalf("dial /ws: %v", err)
-	}
-	defer ws.CloseNow()
-	_, msg, err := ws.Read(ctx)
-	if err != nil {
-		t.Fatalf("read welcome: %v", err)
-	}
-	var welcome struct{ Type string }
-	if err := json.Unmarshal([]byte(strings.SplitN(string(msg), "\n", 2)[0]), &welcome); err != nil || welcome.Type != "welcome" {
-		t.Fatalf("first message %s, want a welcome", msg)
-	}
+	ws, _ := dialWelcome(t, ctx, h)
 	closed := make(chan error, 1)
 	go func() {
 		for {
