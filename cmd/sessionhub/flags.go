@@ -147,12 +147,17 @@ func (f *flags) Duration(p *time.Duration, name string, def time.Duration, allow
 	})
 }
 
+// fmtDuration writes d as a person would type it: 24h, not 24h0m0s.
 func fmtDuration(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
-	if s == "" {
+	if d == 0 {
 		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }

@@ -222,3 +222,14 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+func TestFmtDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0", 10 * time.Second: "10s", 25 * time.Second: "25s", 90 * time.Second: "1m30s",
+		15 * time.Minute: "15m", 24 * time.Hour: "24h", 90 * time.Minute: "1h30m", 500 * time.Millisecond: "500ms",
+	} {
+		if got := fmtDuration(d); got != want {
+			t.Errorf("fmtDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
