@@ -1,15 +1,19 @@
 package main
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionhub/sessionhub/auth"
 )
 
 // serveConfig is what `sessionhub serve` reads from its flags and environment.
@@ -18,6 +22,8 @@ type serveConfig struct {
 	RedisURL        string
 	KeyPrefix       string
 	AuthSecret      string
+	AuthPublicKeys  string             // PEM file of RSA/ECDSA public keys
+	publicKeys      []crypto.PublicKey // read from AuthPublicKeys
 	AllowedOrigins  []string
 	Retention       time.Duration
 	StreamMax       int
@@ -53,6 +59,7 @@ func serveFlags(c *serveConfig) *flags {
 	f.String(&c.Addr, "addr", "HOST:PORT", ":8080", "where to listen for HTTP and WebSockets (port 0 picks a free port)")
 	f.String(&c.RedisURL, "redis-url", "URL", "", "Redis to share state through: redis://[:password@]host:6379/0, rediss://..., several comma-separated addresses for Cluster, ?master_name=NAME for Sentinel; empty keeps everything in memory")
 	f.String(&c.KeyPrefix, "key-prefix", "PREFIX", "sessionhub", "prefix of every Redis key and channel")
+	f.String(&c.AuthPublicKeys, "auth-public-keys", "FILE", "", "PEM file of RSA or ECDSA public keys that verify RS256/ES256 tokens from another issuer (besides HS256 with --auth-secret)")
 	f.String(&c.AuthSecret, "auth-secret", "SECRET", "", "secret that signs and verifies HS256 tokens; empty makes a random one for this run")
 	f.List(&c.AllowedOrigins, "allowed-origins", "ORIGINS", "", "origins allowed to open WebSockets besides the hub's own, comma separated (host patterns such as *.example.com)")
 	f.Duration(&c.Retention, "retention", 24*time.Hour, false, "how long ended sessions are kept")
@@ -85,6 +92,15 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (serve
 	bad := f.bad
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, bad("addr", c.Addr, errors.New("not a listen address: write it like :8080 or 127.0.0.1:8080"))
+	}
+	if c.AuthPublicKeys != "" {
+		data, err := os.ReadFile(c.AuthPublicKeys)
+		if err == nil {
+			c.publicKeys, err = auth.ParsePublicKeys(data)
+		}
+		if err != nil {
+			return c, bad("auth-public-keys", c.AuthPublicKeys, err)
+		}
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

@@ -66,7 +66,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	} else if len(secret) < 16 {
 		log.Warn("the auth secret is short: anyone who guesses it can mint tokens; use 32 random bytes or more", "flag", "--auth-secret")
 	}
-	authn, err := auth.New(auth.Config{Secret: secret, Leeway: 5 * time.Second})
+	authn, err := auth.New(auth.Config{Secret: secret, PublicKeys: cfg.publicKeys, Leeway: 5 * time.Second})
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}

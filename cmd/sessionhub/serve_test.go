@@ -1,9 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"github.com/golang-jwt/jwt/v5"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +216,49 @@ func TestServeRateLimitFlags(t *testing.T) {
 	// (even if the run took a few seconds), and never more than three.
 	if codes[http.StatusTooManyRequests] < 2 || codes[http.StatusOK] < 3 || codes[http.StatusOK]+codes[http.StatusTooManyRequests] != 6 {
 		t.Errorf("six requests under --rate-limit 1 --rate-burst 3 got %v, want 3 to 4 OK and the rest 429", codes)
+	}
+}
+
+// TestServeAuthPublicKeys: ES256 tokens from another issuer verify with the
+// keys of --auth-public-keys; a file without a key is refused before start.
+func TestServeAuthPublicKeys(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "issuer.pem")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startHub(t, []string{"--auth-public-keys", file}, nil)
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"sub": "idp-user", "accounts": []string{"A"}, "role": "viewer", "exp": time.Now().Add(time.Hour).Unix(),
+	}).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, body := request(t, http.MethodGet, h.URL+"/sessions", tok, ""); status != http.StatusOK {
+		t.Errorf("GET /sessions with an ES256 token of the configured key: status %d %s, want 200", status, body)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	forged, _ := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+		"sub": "x", "accounts": []string{"A"}, "role": "viewer", "exp": time.Now().Add(time.Hour).Unix(),
+	}).SignedString(other)
+	if status, _, _ := request(t, http.MethodGet, h.URL+"/sessions", forged, ""); status != http.StatusUnauthorized {
+		t.Errorf("GET /sessions with an ES256 token of another key: status %d, want 401", status)
+	}
+
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	if err := os.WriteFile(empty, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), []string{"serve", "--auth-public-keys", empty}, func(string) string { return "" }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--auth-public-keys") {
+		t.Errorf("serve with a PEM file without keys: %v, want an error naming --auth-public-keys", err)
 	}
 }
