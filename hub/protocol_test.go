@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -89,9 +90,13 @@ func runProtocol(t *testing.T, open func(t *testing.T) backend) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
-				t.Errorf("%s token, plain GET: got %d %q, want 401 with WWW-Authenticate: Bearer", name, res.StatusCode, res.Header.Get("WWW-Authenticate"))
+			if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != "Bearer" {
+				t.Errorf("%s token, plain GET: got %d %q, want 401 with WWW-Authenticate: Bearer (as REST)", name, res.StatusCode, res.Header.Get("WWW-Authenticate"))
+			}
+			if !strings.Contains(string(body), `"errorCode":"Unauthorized"`) || !strings.HasSuffix(string(body), `,"errors":[]}}`) {
+				t.Errorf("%s token, plain GET: body %s, want REST's ResponseStatus with an errors list", name, body)
 			}
 		}
 		_, resp, err := e.tryDial(t, "not-a-jwt", http.Header{"Origin": {"https://evil.example.com"}})

@@ -34,7 +34,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	claims, authErr := h.cfg.Auth.Verify(token)
 	if authErr != nil && !isUpgrade(r) {
 		h.stats.rejected.Add(1)
-		w.Header().Set("WWW-Authenticate", `Bearer realm="sessionhub"`)
+		w.Header().Set("WWW-Authenticate", "Bearer") // as the REST side answers
 		writeHTTPError(w, http.StatusUnauthorized, "Unauthorized", authErr.Error())
 		return
 	}
@@ -82,7 +82,7 @@ func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
 	b = appendString(b, code)
 	b = append(b, `,"message":`...)
 	b = appendString(b, msg)
-	b = append(b, "}}"...)
+	b = append(b, `,"errors":[]}}`...) // the REST side's ResponseStatus shape
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
